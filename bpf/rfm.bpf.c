@@ -33,16 +33,16 @@
 #ifndef ETH_P_8021AD
 #define ETH_P_8021AD 0x88A8
 #endif
-#define IPPROTO_ICMPV6_ 58
-#define IPPROTO_HOPOPTS_ 0
-#define IPPROTO_ROUTING_ 43
+#define IPPROTO_ICMPV6_	  58
+#define IPPROTO_HOPOPTS_  0
+#define IPPROTO_ROUTING_  43
 #define IPPROTO_FRAGMENT_ 44
-#define IPPROTO_AH_ 51
-#define IPPROTO_DSTOPTS_ 60
-#define IPPROTO_SCTP_ 132
-#define IPPROTO_UDPLITE_ 136
-#define IP_MF 0x2000
-#define IP_OFFMASK 0x1fff
+#define IPPROTO_AH_	  51
+#define IPPROTO_DSTOPTS_  60
+#define IPPROTO_SCTP_	  132
+#define IPPROTO_UDPLITE_  136
+#define IP_MF		  0x2000
+#define IP_OFFMASK	  0x1fff
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -194,8 +194,7 @@ __noinline long rfm_ipv6_ext(struct __sk_buff *skb, __u32 off, __u32 nexthdr)
  * Returns the transport header length counted per GSO segment (TCP, UDP),
  * or -1 when the header is cut short.
  */
-__noinline int rfm_parse_l4(struct __sk_buff *skb, struct rfm_event *ev, __u32 off,
-			    __u32 proto)
+__noinline int rfm_parse_l4(struct __sk_buff *skb, struct rfm_event *ev, __u32 off, __u32 proto)
 {
 	void *data = (void *)(long)skb->data;
 	void *end = (void *)(long)skb->data_end;
@@ -427,9 +426,9 @@ static __noinline int rfm_sample(struct __sk_buff *skb, __u32 if_flags, __u32 di
 		rc = rfm_parse(skb, &ev, if_flags, segs);
 	}
 	if (rc != PARSE_OK) {
-		stat_inc(rc == PARSE_TRUNCATED	 ? RFM_STAT_TRUNCATED
-			 : rc == PARSE_NOT_IP ? RFM_STAT_NOT_IP
-					      : RFM_STAT_BAD_HEADER);
+		stat_inc(rc == PARSE_TRUNCATED ? RFM_STAT_TRUNCATED
+			 : rc == PARSE_NOT_IP  ? RFM_STAT_NOT_IP
+					       : RFM_STAT_BAD_HEADER);
 		return 0;
 	}
 
@@ -453,7 +452,7 @@ static __noinline int rfm_sample(struct __sk_buff *skb, __u32 if_flags, __u32 di
 
 static __always_inline int rfm_handle(struct __sk_buff *skb, __u32 dir)
 {
-	struct rfm_if_key key = { .ifindex = skb->ifindex, .direction = dir };
+	struct rfm_if_key key = {.ifindex = skb->ifindex, .direction = dir};
 	struct rfm_if_config *cfg;
 	struct rfm_slot *slot;
 	__u32 slot_idx = 0, rate, mode, if_flags, fam;

@@ -28,12 +28,12 @@ enum rfm_family {
 
 /* How the 1-in-N sample is drawn. */
 enum rfm_sample_mode {
-	RFM_SAMPLE_RANDOM = 0,     /* Bernoulli, p = 1/N (samplingAlgorithm 2) */
+	RFM_SAMPLE_RANDOM = 0,	   /* Bernoulli, p = 1/N (samplingAlgorithm 2) */
 	RFM_SAMPLE_SYSTEMATIC = 1, /* every Nth packet, per CPU (samplingAlgorithm 1) */
 };
 
 /* rfm_if_config.flags */
-#define RFM_IF_L3 (1U << 0)         /* device has no link-layer header (tun, wg, gre, ppp) */
+#define RFM_IF_L3	  (1U << 0) /* device has no link-layer header (tun, wg, gre, ppp) */
 #define RFM_IF_FIB_LOOKUP (1U << 1) /* ingress: look up egress ifindex + next hop */
 
 /*
@@ -53,9 +53,9 @@ _Static_assert(sizeof(struct rfm_if_key) == 8, "rfm_if_key size");
  */
 struct rfm_if_config {
 	__u32 sample_rate; /* 1-in-N; 1 = every packet; 0 = counters only */
-	__u32 slot;        /* index into rfm_counters, 1..max; 0 = unknown interface */
+	__u32 slot;	   /* index into rfm_counters, 1..max; 0 = unknown interface */
 	__u8 sample_mode;  /* enum rfm_sample_mode */
-	__u8 flags;        /* RFM_IF_* */
+	__u8 flags;	   /* RFM_IF_* */
 	__u8 pad[6];
 };
 _Static_assert(sizeof(struct rfm_if_config) == 16, "rfm_if_config size");
@@ -100,26 +100,26 @@ _Static_assert(sizeof(struct rfm_slot) == 56, "rfm_slot size");
 
 /* Per-CPU statistics of the data path (rfm_stats array index). */
 enum rfm_stat {
-	RFM_STAT_SAMPLED = 0,        /* packets selected by sampling */
-	RFM_STAT_EVENTS,             /* events submitted to the ring buffer */
-	RFM_STAT_RINGBUF_FULL,       /* bpf_ringbuf_reserve() failed: event lost */
-	RFM_STAT_NOT_IP,             /* sampled, not IPv4/IPv6: no event */
-	RFM_STAT_TRUNCATED,          /* sampled, headers cut short: no event */
-	RFM_STAT_BAD_HEADER,         /* sampled, invalid IP header: no event */
-	RFM_STAT_EXTHDR_LIMIT,       /* IPv6 extension chain too long: event without ports */
-	RFM_STAT_UNKNOWN_IF,         /* no rfm_if_config entry: counted in slot 0 */
-	RFM_STAT_SLOT_INVALID,       /* slot outside rfm_counters: packet not counted */
-	RFM_STAT_FIB_ERROR,          /* bpf_fib_lookup() failed (not "no route") */
+	RFM_STAT_SAMPLED = 0,  /* packets selected by sampling */
+	RFM_STAT_EVENTS,       /* events submitted to the ring buffer */
+	RFM_STAT_RINGBUF_FULL, /* bpf_ringbuf_reserve() failed: event lost */
+	RFM_STAT_NOT_IP,       /* sampled, not IPv4/IPv6: no event */
+	RFM_STAT_TRUNCATED,    /* sampled, headers cut short: no event */
+	RFM_STAT_BAD_HEADER,   /* sampled, invalid IP header: no event */
+	RFM_STAT_EXTHDR_LIMIT, /* IPv6 extension chain too long: event without ports */
+	RFM_STAT_UNKNOWN_IF,   /* no rfm_if_config entry: counted in slot 0 */
+	RFM_STAT_SLOT_INVALID, /* slot outside rfm_counters: packet not counted */
+	RFM_STAT_FIB_ERROR,    /* bpf_fib_lookup() failed (not "no route") */
 	RFM_STAT_MAX,
 };
 
 /* rfm_event.flags */
 #define RFM_EV_VLAN_OUTER (1U << 0) /* vlan_outer is valid */
 #define RFM_EV_VLAN_INNER (1U << 1) /* vlan_inner is valid */
-#define RFM_EV_FRAGMENT (1U << 2)   /* part of a fragmented datagram */
+#define RFM_EV_FRAGMENT	  (1U << 2) /* part of a fragmented datagram */
 #define RFM_EV_FRAG_LATER (1U << 3) /* non-first fragment: no L4 header, ports 0 */
-#define RFM_EV_NEXT_HOP (1U << 4)   /* next_hop and other_ifindex come from the FIB */
-#define RFM_EV_NO_L4 (1U << 5)      /* L4 header not reached (ESP, chain limit) */
+#define RFM_EV_NEXT_HOP	  (1U << 4) /* next_hop and other_ifindex come from the FIB */
+#define RFM_EV_NO_L4	  (1U << 5) /* L4 header not reached (ESP, chain limit) */
 
 /*
  * One sampled packet, as written to the ring buffer.
@@ -147,10 +147,10 @@ struct rfm_event {
 	__u16 dst_port;
 	__u16 vlan_outer; /* VLAN id, 12 bits */
 	__u16 vlan_inner;
-	__u8 direction;  /* enum rfm_direction */
+	__u8 direction;	 /* enum rfm_direction */
 	__u8 ip_version; /* 4 or 6 */
-	__u8 protocol;   /* IANA protocol number of the transport */
-	__u8 tcp_flags;  /* byte 13 of the TCP header (CWR..FIN) */
+	__u8 protocol;	 /* IANA protocol number of the transport */
+	__u8 tcp_flags;	 /* byte 13 of the TCP header (CWR..FIN) */
 	__u8 icmp_type;
 	__u8 icmp_code;
 	__u8 dscp;  /* 6 bits */
@@ -165,8 +165,8 @@ _Static_assert(__builtin_offsetof(struct rfm_event, direction) == 80, "rfm_event
 #define RFM_TC_NEXT (-1)
 
 /* Limits of the parser. */
-#define RFM_MAX_VLAN_TAGS 3  /* tags skipped in the frame (two recorded) */
-#define RFM_MAX_IPV6_EXT 8   /* IPv6 extension headers walked */
-#define RFM_PULL_BYTES 256   /* linearise this much when headers are not linear */
+#define RFM_MAX_VLAN_TAGS 3   /* tags skipped in the frame (two recorded) */
+#define RFM_MAX_IPV6_EXT  8   /* IPv6 extension headers walked */
+#define RFM_PULL_BYTES	  256 /* linearise this much when headers are not linear */
 
 #endif /* RFM_SHARED_H */

@@ -23,9 +23,9 @@
 
 /* DOC: state of one agent run, owned by rfm_agent_main()'s stack frame. */
 struct agent {
-	GMainLoop *loop;           /* owned */
-	struct rfm_datapath *dp;   /* owned */
-	GString *line;             /* owned, reused output buffer */
+	GMainLoop *loop;	 /* owned */
+	struct rfm_datapath *dp; /* owned */
+	GString *line;		 /* owned, reused output buffer */
 	bool print_events;
 	guint64 events;
 	int exit_code;
@@ -138,7 +138,8 @@ static int attach_matching(struct agent *a, char **include, char **exclude, unsi
 		}
 		g_printerr("rfm: attached %s (ifindex %u) %s%s%s via %s\n", i->if_name, i->if_index,
 			   (dirs & RFM_DIRS_INGRESS) ? "ingress" : "",
-			   dirs == RFM_DIRS_BOTH ? "+" : "", (dirs & RFM_DIRS_EGRESS) ? "egress" : "",
+			   dirs == RFM_DIRS_BOTH ? "+" : "",
+			   (dirs & RFM_DIRS_EGRESS) ? "egress" : "",
 			   rfm_attach_mode_name(rfm_datapath_attach_mode(
 				   a->dp, i->if_index,
 				   (dirs & RFM_DIRS_INGRESS) ? RFM_DIR_INGRESS : RFM_DIR_EGRESS)));
@@ -155,41 +156,41 @@ int rfm_agent_main(int argc, char **argv)
 	gint rate = 100, drain_ms = 10, stats_s = 0, duration_s = 0, ring_kib = 4096;
 	gboolean no_fib = FALSE, print_events = FALSE;
 	GOptionEntry entries[] = {
-		{ "interface", 'i', 0, G_OPTION_ARG_STRING_ARRAY, &include,
-		  "Interface name or glob pattern (repeatable)", "PATTERN" },
-		{ "exclude", 'x', 0, G_OPTION_ARG_STRING_ARRAY, &exclude,
-		  "Interface pattern to leave alone (repeatable; default: lo)", "PATTERN" },
-		{ "sampling", 's', 0, G_OPTION_ARG_INT, &rate,
-		  "Sample 1 in N packets; 1 = every packet, 0 = counters only (default 100)", "N" },
-		{ "sampling-mode", 0, 0, G_OPTION_ARG_STRING, &mode_s,
-		  "random (default) or systematic", "MODE" },
-		{ "attach", 'a', 0, G_OPTION_ARG_STRING, &attach_s, "auto (default), tcx or tc",
-		  "MODE" },
-		{ "direction", 'd', 0, G_OPTION_ARG_STRING, &dir_s,
-		  "both (default), ingress or egress", "DIR" },
-		{ "no-fib-lookup", 0, 0, G_OPTION_ARG_NONE, &no_fib,
-		  "Do not look up egress interface and next hop at ingress", NULL },
-		{ "ring-size", 0, 0, G_OPTION_ARG_INT, &ring_kib,
-		  "Ring buffer size in KiB, a power of two (default 4096)", "KIB" },
-		{ "drain-interval", 0, 0, G_OPTION_ARG_INT, &drain_ms,
-		  "Drain the ring buffer every MS milliseconds (default 10)", "MS" },
-		{ "stats-interval", 0, 0, G_OPTION_ARG_INT, &stats_s,
-		  "Log counters to stderr every S seconds (default 0: never)", "S" },
-		{ "duration", 0, 0, G_OPTION_ARG_INT, &duration_s,
-		  "Exit after S seconds (default 0: run until SIGTERM/SIGINT)", "S" },
-		{ "print-events", 0, 0, G_OPTION_ARG_NONE, &print_events,
-		  "Print every sampled event as a JSON line on stdout", NULL },
-		{ NULL },
+		{"interface", 'i', 0, G_OPTION_ARG_STRING_ARRAY, &include,
+		 "Interface name or glob pattern (repeatable)", "PATTERN"},
+		{"exclude", 'x', 0, G_OPTION_ARG_STRING_ARRAY, &exclude,
+		 "Interface pattern to leave alone (repeatable; default: lo)", "PATTERN"},
+		{"sampling", 's', 0, G_OPTION_ARG_INT, &rate,
+		 "Sample 1 in N packets; 1 = every packet, 0 = counters only (default 100)", "N"},
+		{"sampling-mode", 0, 0, G_OPTION_ARG_STRING, &mode_s,
+		 "random (default) or systematic", "MODE"},
+		{"attach", 'a', 0, G_OPTION_ARG_STRING, &attach_s, "auto (default), tcx or tc",
+		 "MODE"},
+		{"direction", 'd', 0, G_OPTION_ARG_STRING, &dir_s,
+		 "both (default), ingress or egress", "DIR"},
+		{"no-fib-lookup", 0, 0, G_OPTION_ARG_NONE, &no_fib,
+		 "Do not look up egress interface and next hop at ingress", NULL},
+		{"ring-size", 0, 0, G_OPTION_ARG_INT, &ring_kib,
+		 "Ring buffer size in KiB, a power of two (default 4096)", "KIB"},
+		{"drain-interval", 0, 0, G_OPTION_ARG_INT, &drain_ms,
+		 "Drain the ring buffer every MS milliseconds (default 10)", "MS"},
+		{"stats-interval", 0, 0, G_OPTION_ARG_INT, &stats_s,
+		 "Log counters to stderr every S seconds (default 0: never)", "S"},
+		{"duration", 0, 0, G_OPTION_ARG_INT, &duration_s,
+		 "Exit after S seconds (default 0: run until SIGTERM/SIGINT)", "S"},
+		{"print-events", 0, 0, G_OPTION_ARG_NONE, &print_events,
+		 "Print every sampled event as a JSON line on stdout", NULL},
+		{NULL},
 	};
-	static const char *const modes[] = { "random", "systematic" };
-	static const char *const attaches[] = { "auto", "tcx", "tc" };
-	static const char *const dir_names[] = { "ingress", "egress", "both" };
-	static const char *const default_exclude[] = { "lo", NULL };
+	static const char *const modes[] = {"random", "systematic"};
+	static const char *const attaches[] = {"auto", "tcx", "tc"};
+	static const char *const dir_names[] = {"ingress", "egress", "both"};
+	static const char *const default_exclude[] = {"lo", NULL};
 	struct rfm_datapath_options opts = RFM_DATAPATH_OPTIONS_INIT;
-	struct rfm_if_settings s = { 0 };
+	struct rfm_if_settings s = {0};
 	g_autoptr(GOptionContext) ctx = NULL;
 	g_autoptr(GError) err = NULL;
-	struct agent a = { 0 };
+	struct agent a = {0};
 	int mode = RFM_SAMPLE_RANDOM, attach = RFM_ATTACH_AUTO, dir = 2, n;
 	unsigned dirs;
 

@@ -22,13 +22,13 @@
 
 /* Debian's libbpf 1.1 and its uapi headers predate TCX (kernel 6.6). */
 #define RFM_BPF_TCX_INGRESS 46
-#define RFM_BPF_TCX_EGRESS 47
+#define RFM_BPF_TCX_EGRESS  47
 
 /* Handle and priority of rfm's legacy tc filter: fixed, so a restart replaces it. */
-#define RFM_TC_HANDLE 0x52464d /* "RFM" */
+#define RFM_TC_HANDLE	0x52464d /* "RFM" */
 #define RFM_TC_PRIORITY 0xc0de
 
-G_DEFINE_QUARK(rfm-datapath-error-quark, rfm_datapath_error)
+G_DEFINE_QUARK(rfm - datapath - error - quark, rfm_datapath_error)
 
 /*
  * DOC: one attached (or configured) direction of an interface. Owned by
@@ -88,11 +88,11 @@ static bool ring_size_valid(guint32 bytes)
 	return bytes >= (guint32)getpagesize() && (bytes & (bytes - 1)) == 0;
 }
 
-struct rfm_datapath *rfm_datapath_new(const struct rfm_datapath_options *opts, rfm_event_fn on_event,
-				      void *user_data, GError **error)
+struct rfm_datapath *rfm_datapath_new(const struct rfm_datapath_options *opts,
+				      rfm_event_fn on_event, void *user_data, GError **error)
 {
 	struct rfm_datapath *dp;
-	struct rfm_global_config g = { 0 };
+	struct rfm_global_config g = {0};
 	guint32 zero = 0;
 	int err;
 
@@ -169,7 +169,8 @@ static void hook_detach(struct rfm_datapath *dp, guint32 ifindex, enum rfm_direc
 	}
 	if (h->tc_attached) {
 		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
-			    .attach_point = dir == RFM_DIR_INGRESS ? BPF_TC_INGRESS : BPF_TC_EGRESS);
+			    .attach_point =
+				    dir == RFM_DIR_INGRESS ? BPF_TC_INGRESS : BPF_TC_EGRESS);
 		LIBBPF_OPTS(bpf_tc_opts, tc, .handle = RFM_TC_HANDLE, .priority = RFM_TC_PRIORITY);
 		int err = bpf_tc_detach(&hook, &tc);
 
@@ -207,7 +208,7 @@ static void ifstate_drop(struct rfm_datapath *dp, struct rfm_ifstate *st, bool d
 {
 	for (int d = 0; d < RFM_DIR_MAX; d++) {
 		struct rfm_hook *h = &st->hook[d];
-		struct rfm_if_key key = { .ifindex = st->ifindex, .direction = d };
+		struct rfm_if_key key = {.ifindex = st->ifindex, .direction = d};
 
 		if (detach)
 			hook_detach(dp, st->ifindex, d, h);
@@ -257,7 +258,7 @@ static struct rfm_ifstate *ifstate_get(struct rfm_datapath *dp, guint32 ifindex,
 bool rfm_datapath_configure(struct rfm_datapath *dp, guint32 ifindex, enum rfm_direction dir,
 			    const struct rfm_if_settings *s, GError **error)
 {
-	struct rfm_if_key key = { .ifindex = ifindex, .direction = dir };
+	struct rfm_if_key key = {.ifindex = ifindex, .direction = dir};
 	struct rfm_ifstate *st;
 	struct rfm_hook *h;
 	bool created;
@@ -308,7 +309,7 @@ bool rfm_datapath_configure(struct rfm_datapath *dp, guint32 ifindex, enum rfm_d
  */
 static int device_is_l3(guint32 ifindex, bool *l3)
 {
-	struct ifreq ifr = { 0 };
+	struct ifreq ifr = {0};
 	int fd, rc = 0;
 
 	if (!if_indextoname(ifindex, ifr.ifr_name))
@@ -430,8 +431,7 @@ static const struct rfm_hook *hook_get(const struct rfm_datapath *dp, guint32 if
 	return st && dir < RFM_DIR_MAX ? &st->hook[dir] : NULL;
 }
 
-int rfm_datapath_attach_mode(const struct rfm_datapath *dp, guint32 ifindex,
-			     enum rfm_direction dir)
+int rfm_datapath_attach_mode(const struct rfm_datapath *dp, guint32 ifindex, enum rfm_direction dir)
 {
 	const struct rfm_hook *h = hook_get(dp, ifindex, dir);
 
@@ -545,7 +545,7 @@ const char *rfm_direction_name(enum rfm_direction dir)
 
 const char *rfm_family_name(enum rfm_family fam)
 {
-	static const char *const names[RFM_FAMILY_MAX] = { "ipv4", "ipv6", "other" };
+	static const char *const names[RFM_FAMILY_MAX] = {"ipv4", "ipv6", "other"};
 
 	return fam < RFM_FAMILY_MAX ? names[fam] : "?";
 }
@@ -553,16 +553,11 @@ const char *rfm_family_name(enum rfm_family fam)
 const char *rfm_stat_name(enum rfm_stat stat)
 {
 	static const char *const names[RFM_STAT_MAX] = {
-		[RFM_STAT_SAMPLED] = "sampled",
-		[RFM_STAT_EVENTS] = "events",
-		[RFM_STAT_RINGBUF_FULL] = "ringbuf_full",
-		[RFM_STAT_NOT_IP] = "not_ip",
-		[RFM_STAT_TRUNCATED] = "truncated",
-		[RFM_STAT_BAD_HEADER] = "bad_header",
-		[RFM_STAT_EXTHDR_LIMIT] = "exthdr_limit",
-		[RFM_STAT_UNKNOWN_IF] = "unknown_if",
-		[RFM_STAT_SLOT_INVALID] = "slot_invalid",
-		[RFM_STAT_FIB_ERROR] = "fib_error",
+		[RFM_STAT_SAMPLED] = "sampled",		  [RFM_STAT_EVENTS] = "events",
+		[RFM_STAT_RINGBUF_FULL] = "ringbuf_full", [RFM_STAT_NOT_IP] = "not_ip",
+		[RFM_STAT_TRUNCATED] = "truncated",	  [RFM_STAT_BAD_HEADER] = "bad_header",
+		[RFM_STAT_EXTHDR_LIMIT] = "exthdr_limit", [RFM_STAT_UNKNOWN_IF] = "unknown_if",
+		[RFM_STAT_SLOT_INVALID] = "slot_invalid", [RFM_STAT_FIB_ERROR] = "fib_error",
 	};
 
 	return stat < RFM_STAT_MAX ? names[stat] : "?";

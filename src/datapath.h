@@ -19,12 +19,12 @@
 GQuark rfm_datapath_error_quark(void);
 
 enum rfm_datapath_error_code {
-	RFM_DATAPATH_ERROR_LOAD,     /* BPF object failed to open or load */
-	RFM_DATAPATH_ERROR_ATTACH,   /* attaching a program failed */
-	RFM_DATAPATH_ERROR_DETACH,   /* detaching a program failed */
-	RFM_DATAPATH_ERROR_NO_IF,    /* no such interface */
-	RFM_DATAPATH_ERROR_LIMIT,    /* max_interfaces reached */
-	RFM_DATAPATH_ERROR_INVALID,  /* invalid argument */
+	RFM_DATAPATH_ERROR_LOAD,    /* BPF object failed to open or load */
+	RFM_DATAPATH_ERROR_ATTACH,  /* attaching a program failed */
+	RFM_DATAPATH_ERROR_DETACH,  /* detaching a program failed */
+	RFM_DATAPATH_ERROR_NO_IF,   /* no such interface */
+	RFM_DATAPATH_ERROR_LIMIT,   /* max_interfaces reached */
+	RFM_DATAPATH_ERROR_INVALID, /* invalid argument */
 };
 
 enum rfm_attach_mode {
@@ -35,22 +35,22 @@ enum rfm_attach_mode {
 
 /* Direction bit masks for attach. */
 #define RFM_DIRS_INGRESS (1U << RFM_DIR_INGRESS)
-#define RFM_DIRS_EGRESS (1U << RFM_DIR_EGRESS)
-#define RFM_DIRS_BOTH (RFM_DIRS_INGRESS | RFM_DIRS_EGRESS)
+#define RFM_DIRS_EGRESS	 (1U << RFM_DIR_EGRESS)
+#define RFM_DIRS_BOTH	 (RFM_DIRS_INGRESS | RFM_DIRS_EGRESS)
 
 struct rfm_datapath_options {
 	enum rfm_attach_mode attach_mode;
-	guint32 ring_bytes;     /* ring buffer size: power of two, >= page size */
+	guint32 ring_bytes;	/* ring buffer size: power of two, >= page size */
 	guint32 max_interfaces; /* (ifindex, direction) pairs that can be configured */
 	/* Defaults for a packet on an interface without configuration. */
 	guint32 default_rate;
 	enum rfm_sample_mode default_mode;
 };
 
-#define RFM_DATAPATH_OPTIONS_INIT                                                                  \
-	{                                                                                          \
-		.attach_mode = RFM_ATTACH_AUTO, .ring_bytes = 4U << 20, .max_interfaces = 512,      \
-		.default_rate = 0, .default_mode = RFM_SAMPLE_RANDOM,                               \
+#define RFM_DATAPATH_OPTIONS_INIT                                                              \
+	{                                                                                      \
+		.attach_mode = RFM_ATTACH_AUTO, .ring_bytes = 4U << 20, .max_interfaces = 512, \
+		.default_rate = 0, .default_mode = RFM_SAMPLE_RANDOM,                          \
 	}
 
 /* Per interface and direction settings, written to the rfm_if_config map. */
@@ -58,7 +58,7 @@ struct rfm_if_settings {
 	guint32 sample_rate; /* 1-in-N, 1 = every packet, 0 = counters only */
 	enum rfm_sample_mode sample_mode;
 	bool fib_lookup; /* ingress: egress interface and next hop of sampled packets */
-	bool l3_device;  /* no link-layer header; rfm_datapath_attach() finds out itself */
+	bool l3_device;	 /* no link-layer header; rfm_datapath_attach() finds out itself */
 };
 
 /* Called for every event drained from the ring buffer. */
@@ -67,8 +67,8 @@ typedef void (*rfm_event_fn)(const struct rfm_event *ev, void *user_data);
 struct rfm_datapath;
 
 /* Open and load the BPF object; nothing is attached yet. */
-struct rfm_datapath *rfm_datapath_new(const struct rfm_datapath_options *opts, rfm_event_fn on_event,
-				      void *user_data, GError **error);
+struct rfm_datapath *rfm_datapath_new(const struct rfm_datapath_options *opts,
+				      rfm_event_fn on_event, void *user_data, GError **error);
 /* Detach from every interface and unload. Accepts NULL. */
 void rfm_datapath_free(struct rfm_datapath *dp);
 

@@ -5,8 +5,8 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
-static const char *const dir_names[RFM_DIR_MAX] = { "ingress", "egress" };
-static const char *const fam_names[RFM_FAMILY_MAX] = { "ipv4", "ipv6", "other" };
+static const char *const dir_names[RFM_DIR_MAX] = {"ingress", "egress"};
+static const char *const fam_names[RFM_FAMILY_MAX] = {"ipv4", "ipv6", "other"};
 
 void rfm_addr_to_string(const __u8 addr[16], unsigned ip_version, char *buf, size_t len)
 {
@@ -48,16 +48,17 @@ void rfm_event_append_json(GString *out, const struct rfm_event *ev)
 			       (ev->flags & RFM_EV_FRAGMENT) ? "true" : "false", ev->flags);
 }
 
-void rfm_counter_append_json(GString *out, const char *ifname, guint32 ifindex,
-			     unsigned direction, unsigned family, const struct rfm_counter *c)
+void rfm_counter_append_json(GString *out, const char *ifname, guint32 ifindex, unsigned direction,
+			     unsigned family, const struct rfm_counter *c)
 {
 	g_autofree char *name = g_strescape(ifname, NULL);
 
-	g_string_append_printf(out,
-			       "{\"type\":\"counter\",\"ifname\":\"%s\",\"ifindex\":%u,"
-			       "\"direction\":\"%s\",\"family\":\"%s\",\"packets\":%" G_GUINT64_FORMAT
-			       ",\"bytes\":%" G_GUINT64_FORMAT "}",
-			       name, ifindex, direction < RFM_DIR_MAX ? dir_names[direction] : "?",
-			       family < RFM_FAMILY_MAX ? fam_names[family] : "?",
-			       (guint64)c->packets, (guint64)c->bytes);
+	g_string_append_printf(
+		out,
+		"{\"type\":\"counter\",\"ifname\":\"%s\",\"ifindex\":%u,"
+		"\"direction\":\"%s\",\"family\":\"%s\",\"packets\":%" G_GUINT64_FORMAT
+		",\"bytes\":%" G_GUINT64_FORMAT "}",
+		name, ifindex, direction < RFM_DIR_MAX ? dir_names[direction] : "?",
+		family < RFM_FAMILY_MAX ? fam_names[family] : "?", (guint64)c->packets,
+		(guint64)c->bytes);
 }

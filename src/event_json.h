@@ -17,7 +17,7 @@ void rfm_addr_to_string(const __u8 addr[16], unsigned ip_version, char *buf, siz
 void rfm_event_append_json(GString *out, const struct rfm_event *ev);
 
 /* Append one counter record as a JSON object (no newline) to out. */
-void rfm_counter_append_json(GString *out, const char *ifname, guint32 ifindex,
-			     unsigned direction, unsigned family, const struct rfm_counter *c);
+void rfm_counter_append_json(GString *out, const char *ifname, guint32 ifindex, unsigned direction,
+			     unsigned family, const struct rfm_counter *c);
 
 #endif /* RFM_EVENT_JSON_H */

@@ -17,7 +17,7 @@ static const struct {
 	int (*run)(int argc, char **argv);
 	const char *summary;
 } commands[] = {
-	{ "agent", rfm_agent_main, "attach to interfaces and monitor flows" },
+	{"agent", rfm_agent_main, "attach to interfaces and monitor flows"},
 };
 
 static void usage(FILE *out)

@@ -13,7 +13,7 @@
 
 static void test_ipv4_tcp(void)
 {
-	struct rfm_event ev = { 0 };
+	struct rfm_event ev = {0};
 	g_autoptr(GString) out = g_string_new(NULL);
 
 	ev.tstamp_ns = 123456789;
@@ -34,19 +34,20 @@ static void test_ipv4_tcp(void)
 	ev.dscp = 46;
 	ev.flags = RFM_EV_NEXT_HOP | RFM_EV_VLAN_OUTER;
 	rfm_event_append_json(out, &ev);
-	g_assert_cmpstr(out->str, ==,
-			"{\"type\":\"event\",\"tstamp_ns\":123456789,\"ifindex\":3,"
-			"\"direction\":\"ingress\",\"ip_version\":4,\"protocol\":6,"
-			"\"src_addr\":\"198.18.0.1\",\"dst_addr\":\"198.19.0.1\",\"src_port\":40000,"
-			"\"dst_port\":443,\"icmp_type\":0,\"icmp_code\":0,\"tcp_flags\":18,"
-			"\"dscp\":46,\"packets\":2,\"octets\":3000,\"other_ifindex\":4,"
-			"\"next_hop\":\"198.18.2.2\",\"vlan_id\":100,\"vlan_inner\":null,"
-			"\"fragment\":false,\"flags\":17}");
+	g_assert_cmpstr(
+		out->str, ==,
+		"{\"type\":\"event\",\"tstamp_ns\":123456789,\"ifindex\":3,"
+		"\"direction\":\"ingress\",\"ip_version\":4,\"protocol\":6,"
+		"\"src_addr\":\"198.18.0.1\",\"dst_addr\":\"198.19.0.1\",\"src_port\":40000,"
+		"\"dst_port\":443,\"icmp_type\":0,\"icmp_code\":0,\"tcp_flags\":18,"
+		"\"dscp\":46,\"packets\":2,\"octets\":3000,\"other_ifindex\":4,"
+		"\"next_hop\":\"198.18.2.2\",\"vlan_id\":100,\"vlan_inner\":null,"
+		"\"fragment\":false,\"flags\":17}");
 }
 
 static void test_ipv6_icmp(void)
 {
-	struct rfm_event ev = { 0 };
+	struct rfm_event ev = {0};
 	g_autoptr(GString) out = g_string_new(NULL);
 
 	ev.ifindex = 7;
@@ -71,13 +72,14 @@ static void test_ipv6_icmp(void)
 
 static void test_counter(void)
 {
-	struct rfm_counter c = { .packets = 5, .bytes = 700 };
+	struct rfm_counter c = {.packets = 5, .bytes = 700};
 	g_autoptr(GString) out = g_string_new(NULL);
 
 	rfm_counter_append_json(out, "veth\"0", 9, RFM_DIR_EGRESS, RFM_FAMILY_OTHER, &c);
-	g_assert_cmpstr(out->str, ==,
-			"{\"type\":\"counter\",\"ifname\":\"veth\\\"0\",\"ifindex\":9,"
-			"\"direction\":\"egress\",\"family\":\"other\",\"packets\":5,\"bytes\":700}");
+	g_assert_cmpstr(
+		out->str, ==,
+		"{\"type\":\"counter\",\"ifname\":\"veth\\\"0\",\"ifindex\":9,"
+		"\"direction\":\"egress\",\"family\":\"other\",\"packets\":5,\"bytes\":700}");
 }
 
 int main(int argc, char **argv)

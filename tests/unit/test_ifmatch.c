@@ -12,21 +12,21 @@ struct ifmatch_case {
 };
 
 static const struct ifmatch_case cases[] = {
-	{ "eth0", NULL, "eth0", TRUE },
-	{ "eth0", NULL, "eth1", FALSE },
-	{ "eth*", NULL, "eth12", TRUE },
-	{ "eth*", NULL, "veth0", FALSE },
-	{ "eth*,wg*", NULL, "wg0", TRUE },
-	{ "*", "lo", "lo", FALSE },
-	{ "*", "lo", "enp1s0", TRUE },
-	{ "*", "lo,docker*", "docker0", FALSE },
-	{ "en?1s0", NULL, "enp1s0", TRUE },
-	{ "en?1s0", NULL, "enp11s0", FALSE },
-	{ "eth[0-3]", NULL, "eth2", TRUE },
-	{ "eth[0-3]", NULL, "eth4", FALSE },
-	{ "vlan*", "vlan10*", "vlan100", FALSE },
-	{ "vlan*", "vlan10*", "vlan200", TRUE },
-	{ "", NULL, "eth0", FALSE },
+	{"eth0", NULL, "eth0", TRUE},
+	{"eth0", NULL, "eth1", FALSE},
+	{"eth*", NULL, "eth12", TRUE},
+	{"eth*", NULL, "veth0", FALSE},
+	{"eth*,wg*", NULL, "wg0", TRUE},
+	{"*", "lo", "lo", FALSE},
+	{"*", "lo", "enp1s0", TRUE},
+	{"*", "lo,docker*", "docker0", FALSE},
+	{"en?1s0", NULL, "enp1s0", TRUE},
+	{"en?1s0", NULL, "enp11s0", FALSE},
+	{"eth[0-3]", NULL, "eth2", TRUE},
+	{"eth[0-3]", NULL, "eth4", FALSE},
+	{"vlan*", "vlan10*", "vlan100", FALSE},
+	{"vlan*", "vlan10*", "vlan200", TRUE},
+	{"", NULL, "eth0", FALSE},
 };
 
 static void test_cases(void)
@@ -35,8 +35,8 @@ static void test_cases(void)
 		const struct ifmatch_case *c = &cases[i];
 		g_auto(GStrv) inc = g_strsplit(c->include, ",", -1);
 		g_auto(GStrv) exc = c->exclude ? g_strsplit(c->exclude, ",", -1) : NULL;
-		gboolean got = rfm_ifmatch((const char *const *)inc, (const char *const *)exc,
-					   c->name);
+		gboolean got =
+			rfm_ifmatch((const char *const *)inc, (const char *const *)exc, c->name);
 
 		g_test_message("include %s exclude %s name %s -> %d", c->include,
 			       c->exclude ? c->exclude : "-", c->name, got);
@@ -46,7 +46,7 @@ static void test_cases(void)
 
 static void test_null_lists(void)
 {
-	const char *inc[] = { "eth0", NULL };
+	const char *inc[] = {"eth0", NULL};
 
 	g_assert_false(rfm_ifmatch(NULL, NULL, "eth0"));
 	g_assert_true(rfm_ifmatch(inc, NULL, "eth0"));

@@ -240,8 +240,9 @@ __noinline int rfm_parse_l4(struct __sk_buff *skb, struct rfm_event *ev, __u32 o
 /*
  * Parse the headers of a sampled packet into ev. Direct packet access: the
  * caller linearises and retries when the headers are not in the linear part.
- * A packet cut short anywhere up to the end of its transport header gives
- * PARSE_TRUNCATED and no event, never an event with fields read from nothing.
+ * A packet cut short anywhere up to the end of its fixed transport header
+ * (TCP options are not needed) gives PARSE_TRUNCATED and no event, never an
+ * event with fields read from nothing.
  */
 __noinline int rfm_parse(struct __sk_buff *skb, struct rfm_event *ev, __u32 if_flags, __u32 segs)
 {
@@ -352,6 +353,9 @@ __noinline int rfm_parse(struct __sk_buff *skb, struct rfm_event *ev, __u32 if_f
 		return PARSE_NOT_IP;
 	}
 
+	/* RFC 4303: ESP encrypts the transport header; there are no ports to read. */
+	if (nexthdr == IPPROTO_ESP && !(ev->flags & RFM_EV_FRAG_LATER))
+		ev->flags |= RFM_EV_NO_L4;
 	if (!(ev->flags & (RFM_EV_FRAG_LATER | RFM_EV_NO_L4))) {
 		l4hdr = rfm_parse_l4(skb, ev, l4off, nexthdr);
 		if (l4hdr < 0)

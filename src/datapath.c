@@ -297,6 +297,8 @@ bool rfm_datapath_configure(struct rfm_datapath *dp, guint32 ifindex, enum rfm_d
 			    g_strerror(e));
 		slot_release(dp, h->slot);
 		h->slot = 0;
+		if (created)
+			g_hash_table_remove(dp->ifaces, GUINT_TO_POINTER(ifindex));
 		return false;
 	}
 	return true;
@@ -516,6 +518,16 @@ int rfm_datapath_drain(struct rfm_datapath *dp)
 int rfm_datapath_ring_fd(const struct rfm_datapath *dp)
 {
 	return ring_buffer__epoll_fd(dp->ring);
+}
+
+int rfm_datapath_test_run(struct rfm_datapath *dp, enum rfm_direction dir, guint32 ifindex,
+			  const void *frame, guint32 len)
+{
+	struct __sk_buff ctx = {.ifindex = ifindex};
+	LIBBPF_OPTS(bpf_test_run_opts, run, .data_in = frame, .data_size_in = len,
+		    .ctx_in = ifindex ? &ctx : NULL, .ctx_size_in = ifindex ? sizeof(ctx) : 0);
+
+	return bpf_prog_test_run_opts(rfm_datapath_prog_fd(dp, dir), &run) ? -errno : 0;
 }
 
 int rfm_datapath_prog_fd(const struct rfm_datapath *dp, enum rfm_direction dir)

@@ -112,6 +112,14 @@ int rfm_datapath_drain(struct rfm_datapath *dp);
 /* Epoll fd of the ring buffer (readable when a wakeup was requested). */
 int rfm_datapath_ring_fd(const struct rfm_datapath *dp);
 
+/*
+ * Run one frame through the program of dir with BPF_PROG_TEST_RUN, as if it
+ * arrived on ifindex (0: loopback). Events it emits wait in the ring buffer
+ * until the next drain. Returns 0 or -errno.
+ */
+int rfm_datapath_test_run(struct rfm_datapath *dp, enum rfm_direction dir, guint32 ifindex,
+			  const void *frame, guint32 len);
+
 /* Program fd of a direction, for BPF_PROG_TEST_RUN. */
 int rfm_datapath_prog_fd(const struct rfm_datapath *dp, enum rfm_direction dir);
 

@@ -1,47 +1,122 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 /*
- * agent.c - `rfm agent`: attach to the interfaces that match the given
- * patterns, drain sampled events on a timer, log counters, detach on exit.
+ * agent.c - `rfm agent`: the daemon. One GLib main loop in one thread:
  *
- * Everything runs on one GLib main loop in one thread. This is the minimal
- * agent of the data path; the flow table and configuration file build on it.
+ *   drain timer     ring buffer -> flow table (events stamped by the kernel)
+ *                   -> expiry -> sinks (JSON lines today; exporters later)
+ *   clock timer     refreshes the CLOCK_BOOTTIME -> Unix offset
+ *   linkwatch       interfaces that appear, are renamed or go away
+ *   SIGHUP          reload the configuration file
+ *   SIGTERM/SIGINT  end every flow (reason 4), deliver, detach, exit 0
+ *
+ * Interface selection and sampling come from the configuration, which the
+ * command line can override for quick runs without a file.
  */
-#include "agent.h"
+#include "commands.h"
 
+#include <errno.h>
 #include <net/if.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include <glib.h>
 #include <glib-unix.h>
+#include <glib.h>
 
+#include "clock.h"
+#include "config.h"
 #include "datapath.h"
 #include "event_json.h"
+#include "flow_json.h"
+#include "flow_table.h"
 #include "ifmatch.h"
+#include "linkwatch.h"
+#include "log.h"
 
-/* DOC: state of one agent run, owned by rfm_agent_main()'s stack frame. */
-struct agent {
-	GMainLoop *loop;	 /* owned */
-	struct rfm_datapath *dp; /* owned */
-	GString *line;		 /* owned, reused output buffer */
-	bool print_events;
-	guint64 events;
-	int exit_code;
+#define CLOCK_REFRESH_S 5
+
+/* DOC: one attached interface, owned by agent.ifaces (key: ifindex). */
+struct agent_if {
+	guint32 ifindex;
+	char name[IF_NAMESIZE];
+	guint32 sampling;
+	int sampling_mode;
+	int directions;
 };
+
+/* DOC: the state of one agent run, owned by rfm_agent_main()'s stack frame. */
+struct agent {
+	GMainLoop *loop;	      /* owned */
+	struct rfm_config *cfg;	      /* owned; replaced whole on reload */
+	struct rfm_datapath *dp;      /* owned */
+	struct rfm_flow_table *flows; /* owned */
+	struct rfm_linkwatch *lw;     /* owned */
+	GHashTable *ifaces;	      /* ifindex -> struct agent_if (owned) */
+	struct rfm_clock clock;
+	guint64 now_ms;	 /* never goes backwards */
+	FILE *flow_out;	 /* --print json target, or NULL; owned unless stdout */
+	FILE *event_out; /* --print-events target (stdout) or NULL */
+	GString *line;	 /* reused output buffer */
+	guint drain_source;
+	guint64 events;
+	guint64 reloads_ok, reloads_failed;
+	guint64 attach_errors;
+};
+
+/* Command-line settings that override the configuration file. */
+struct agent_cli {
+	char *config_path;
+	char **interfaces;
+	char **exclude;
+	gint sampling; /* -1: from the file */
+	char *sampling_mode;
+	char *attach;
+	char *direction;
+	gboolean no_fib;
+	gint drain_ms; /* 0: from the file */
+	gint duration_s;
+	char *print;
+	char *output;
+	gboolean print_events;
+};
+
+static guint64 agent_now(struct agent *a)
+{
+	guint64 t = rfm_clock_now_ms(&a->clock);
+
+	if (t > a->now_ms)
+		a->now_ms = t;
+	return a->now_ms;
+}
 
 static void on_event(const struct rfm_event *ev, void *user_data)
 {
 	struct agent *a = user_data;
+	guint64 t = rfm_clock_boot_to_unix_ms(&a->clock, ev->tstamp_ns);
 
 	a->events++;
-	if (!a->print_events)
+	if (t > a->now_ms)
+		a->now_ms = t;
+	if (a->event_out) {
+		g_string_truncate(a->line, 0);
+		rfm_event_append_json(a->line, ev);
+		g_string_append_c(a->line, '\n');
+		fwrite(a->line->str, 1, a->line->len, a->event_out);
+	}
+	rfm_flow_table_update(a->flows, ev, a->now_ms);
+}
+
+static void on_flow(const struct rfm_flow_record *rec, void *user_data)
+{
+	struct agent *a = user_data;
+	struct agent_if *ai = g_hash_table_lookup(a->ifaces, GUINT_TO_POINTER(rec->key.ifindex));
+
+	if (!a->flow_out)
 		return;
 	g_string_truncate(a->line, 0);
-	rfm_event_append_json(a->line, ev);
+	rfm_flow_append_json(a->line, rec, ai ? ai->sampling : a->cfg->datapath.sampling);
 	g_string_append_c(a->line, '\n');
-	fwrite(a->line->str, 1, a->line->len, stdout);
+	fwrite(a->line->str, 1, a->line->len, a->flow_out);
 }
 
 static gboolean on_drain(gpointer user_data)
@@ -50,22 +125,168 @@ static gboolean on_drain(gpointer user_data)
 	int n = rfm_datapath_drain(a->dp);
 
 	if (n < 0)
-		g_warning("ring buffer: %s", g_strerror(-n));
-	else if (n > 0 && a->print_events)
-		fflush(stdout);
+		rfm_warning_ratelimited("ring buffer: %s", g_strerror(-n));
+	rfm_flow_table_expire(a->flows, agent_now(a));
+	if (a->flow_out)
+		fflush(a->flow_out);
+	if (a->event_out)
+		fflush(a->event_out);
 	return G_SOURCE_CONTINUE;
+}
+
+static gboolean on_clock(gpointer user_data)
+{
+	struct agent *a = user_data;
+
+	rfm_clock_refresh(&a->clock);
+	return G_SOURCE_CONTINUE;
+}
+
+static struct rfm_flow_table_options flow_options(const struct rfm_config *cfg)
+{
+	struct rfm_flow_table_options o = {
+		.idle_timeout_ms = cfg->flows.idle_timeout_ms,
+		.active_timeout_ms = cfg->flows.active_timeout_ms,
+		.max_flows = cfg->flows.max_flows,
+		.tcp_end = cfg->flows.tcp_end,
+		.tcp_end_grace_ms = cfg->flows.tcp_end_grace_ms,
+		.max_next_hops = 65535,
+	};
+
+	return o;
+}
+
+static bool selected(const struct rfm_config *cfg, const char *name)
+{
+	return rfm_ifmatch((const char *const *)cfg->datapath.interfaces,
+			   (const char *const *)cfg->datapath.exclude, name);
+}
+
+static void iface_detach(struct agent *a, struct agent_if *ai, const char *why)
+{
+	g_autoptr(GError) err = NULL;
+
+	rfm_flow_table_flush_interface(a->flows, ai->ifindex);
+	if (!rfm_datapath_detach(a->dp, ai->ifindex, &err))
+		g_warning("%s: %s", ai->name, err->message);
+	g_message("detached %s (ifindex %u): %s", ai->name, ai->ifindex, why);
+	g_hash_table_remove(a->ifaces, GUINT_TO_POINTER(ai->ifindex));
+}
+
+/* Attach (or update) ifindex as the configuration says. */
+static void iface_apply(struct agent *a, guint32 ifindex, const char *name)
+{
+	const struct rfm_config *cfg = a->cfg;
+	struct agent_if *ai = g_hash_table_lookup(a->ifaces, GUINT_TO_POINTER(ifindex));
+	struct rfm_if_settings s = {0};
+	g_autoptr(GError) err = NULL;
+	guint32 sampling;
+	int mode, dirs;
+
+	if (!selected(cfg, name)) {
+		if (ai)
+			iface_detach(a, ai, "no longer selected");
+		return;
+	}
+	rfm_config_interface(cfg, name, &sampling, &mode, &dirs);
+	if (ai && ai->sampling == sampling && ai->sampling_mode == mode && ai->directions == dirs) {
+		g_strlcpy(ai->name, name, sizeof(ai->name));
+		return;
+	}
+	if (ai && ai->directions != dirs)
+		iface_detach(a, ai, "directions changed");
+	else if (ai)
+		/* Records must not mix sampling rates: end them before the change. */
+		rfm_flow_table_flush_interface(a->flows, ifindex);
+
+	s.sample_rate = sampling;
+	s.sample_mode = mode;
+	s.fib_lookup = cfg->datapath.fib_lookup;
+	if (!rfm_datapath_attach(a->dp, ifindex, dirs, &s, &err)) {
+		a->attach_errors++;
+		g_warning("%s", err->message);
+		g_hash_table_remove(a->ifaces, GUINT_TO_POINTER(ifindex));
+		return;
+	}
+	ai = g_hash_table_lookup(a->ifaces, GUINT_TO_POINTER(ifindex));
+	if (!ai) {
+		ai = g_new0(struct agent_if, 1);
+		ai->ifindex = ifindex;
+		g_hash_table_insert(a->ifaces, GUINT_TO_POINTER(ifindex), ai);
+		g_message("attached %s (ifindex %u) %s via %s, sampling 1:%u %s", name, ifindex,
+			  dirs == RFM_DIRS_BOTH	     ? "ingress+egress"
+			  : dirs == RFM_DIRS_INGRESS ? "ingress"
+						     : "egress",
+			  rfm_attach_mode_name(rfm_datapath_attach_mode(
+				  a->dp, ifindex,
+				  (dirs & RFM_DIRS_INGRESS) ? RFM_DIR_INGRESS : RFM_DIR_EGRESS)),
+			  sampling, mode == RFM_SAMPLE_SYSTEMATIC ? "systematic" : "random");
+	} else {
+		g_message("%s: sampling now 1:%u", name, sampling);
+	}
+	g_strlcpy(ai->name, name, sizeof(ai->name));
+	ai->sampling = sampling;
+	ai->sampling_mode = mode;
+	ai->directions = dirs;
+}
+
+static void on_link(enum rfm_link_event what, guint32 ifindex, const char *name, void *user_data)
+{
+	struct agent *a = user_data;
+	struct agent_if *ai = g_hash_table_lookup(a->ifaces, GUINT_TO_POINTER(ifindex));
+
+	if (what == RFM_LINK_DEL) {
+		if (ai) {
+			/* Its TCX links went with it: only our state is left to drop. */
+			rfm_flow_table_flush_interface(a->flows, ifindex);
+			rfm_datapath_forget(a->dp, ifindex);
+			g_message("%s (ifindex %u) is gone", ai->name, ifindex);
+			g_hash_table_remove(a->ifaces, GUINT_TO_POINTER(ifindex));
+		}
+		return;
+	}
+	if (name[0])
+		iface_apply(a, ifindex, name);
+}
+
+/* Apply the configuration to every interface present now. */
+static void ifaces_sync(struct agent *a)
+{
+	struct if_nameindex *ifs = if_nameindex();
+	g_autoptr(GArray) gone = g_array_new(FALSE, FALSE, sizeof(guint32));
+	GHashTableIter it;
+	gpointer key;
+
+	if (!ifs) {
+		g_warning("cannot list interfaces: %s", g_strerror(errno));
+		return;
+	}
+	for (struct if_nameindex *i = ifs; i->if_index; i++)
+		iface_apply(a, i->if_index, i->if_name);
+	/* Attached interfaces that vanished without a netlink message reaching us. */
+	g_hash_table_iter_init(&it, a->ifaces);
+	while (g_hash_table_iter_next(&it, &key, NULL)) {
+		char name[IF_NAMESIZE];
+		guint32 ifindex = GPOINTER_TO_UINT(key);
+
+		if (!if_indextoname(ifindex, name))
+			g_array_append_val(gone, ifindex);
+	}
+	for (guint i = 0; i < gone->len; i++)
+		on_link(RFM_LINK_DEL, g_array_index(gone, guint32, i), "", a);
+	if_freenameindex(ifs);
 }
 
 static void print_counters(struct agent *a, FILE *out)
 {
 	g_autoptr(GArray) ifs = rfm_datapath_interfaces(a->dp);
+	struct rfm_flow_table_stats fs;
 	guint64 stats[RFM_STAT_MAX];
 
 	for (guint i = 0; i < ifs->len; i++) {
 		guint32 ifindex = g_array_index(ifs, guint32, i);
-		char name[IF_NAMESIZE] = "";
+		struct agent_if *ai = g_hash_table_lookup(a->ifaces, GUINT_TO_POINTER(ifindex));
 
-		if_indextoname(ifindex, name);
 		for (int d = 0; d < RFM_DIR_MAX; d++) {
 			struct rfm_counter c[RFM_FAMILY_MAX];
 
@@ -74,25 +295,23 @@ static void print_counters(struct agent *a, FILE *out)
 				continue;
 			for (int f = 0; f < RFM_FAMILY_MAX; f++) {
 				g_string_truncate(a->line, 0);
-				rfm_counter_append_json(a->line, name, ifindex, d, f, &c[f]);
+				rfm_counter_append_json(a->line, ai ? ai->name : "", ifindex, d, f,
+							&c[f]);
 				fprintf(out, "%s\n", a->line->str);
 			}
 		}
 	}
 	rfm_datapath_read_stats(a->dp, stats);
+	rfm_flow_table_get_stats(a->flows, &fs);
 	fprintf(out, "{\"type\":\"stats\"");
 	for (int s = 0; s < RFM_STAT_MAX; s++)
 		fprintf(out, ",\"%s\":%" G_GUINT64_FORMAT, rfm_stat_name(s), stats[s]);
-	fprintf(out, ",\"events_drained\":%" G_GUINT64_FORMAT "}\n", a->events);
+	fprintf(out,
+		",\"events_drained\":%" G_GUINT64_FORMAT ",\"flows_created\":%" G_GUINT64_FORMAT
+		",\"flows_active\":%u,\"reloads_ok\":%" G_GUINT64_FORMAT
+		",\"reloads_failed\":%" G_GUINT64_FORMAT "}\n",
+		a->events, fs.created, fs.active, a->reloads_ok, a->reloads_failed);
 	fflush(out);
-}
-
-static gboolean on_stats(gpointer user_data)
-{
-	struct agent *a = user_data;
-
-	print_counters(a, stderr);
-	return G_SOURCE_CONTINUE;
 }
 
 static gboolean on_quit(gpointer user_data)
@@ -100,7 +319,7 @@ static gboolean on_quit(gpointer user_data)
 	struct agent *a = user_data;
 
 	g_main_loop_quit(a->loop);
-	return G_SOURCE_REMOVE;
+	return G_SOURCE_CONTINUE;
 }
 
 static bool parse_choice(const char *value, const char *const *names, int n, int *out)
@@ -114,151 +333,242 @@ static bool parse_choice(const char *value, const char *const *names, int n, int
 	return false;
 }
 
-/* Attach every interface whose name matches; returns how many, or -1 on error. */
-static int attach_matching(struct agent *a, char **include, char **exclude, unsigned dirs,
-			   const struct rfm_if_settings *s)
+/* Load the file (if any) and lay the command-line overrides on top. */
+static struct rfm_config *config_build(const struct agent_cli *cli, GError **error)
 {
-	struct if_nameindex *ifs = if_nameindex();
-	int n = 0;
+	static const char *const modes[] = {"random", "systematic"};
+	static const char *const attaches[] = {"auto", "tcx", "tc"};
+	static const char *const dirs[] = {"", "ingress", "egress", "both"};
+	struct rfm_config *cfg;
+	int v;
 
-	if (!ifs) {
-		g_printerr("rfm: cannot list interfaces: %s\n", g_strerror(errno));
-		return -1;
+	if (cli->config_path)
+		cfg = rfm_config_load(cli->config_path, error);
+	else if (cli->interfaces)
+		cfg = rfm_config_new_default();
+	else
+		cfg = rfm_config_load(RFM_CONFIG_DEFAULT_PATH, error);
+	if (!cfg)
+		return NULL;
+	if (cli->interfaces) {
+		g_strfreev(cfg->datapath.interfaces);
+		cfg->datapath.interfaces = g_strdupv(cli->interfaces);
 	}
-	for (struct if_nameindex *i = ifs; i->if_index; i++) {
-		g_autoptr(GError) err = NULL;
+	if (cli->exclude) {
+		g_strfreev(cfg->datapath.exclude);
+		cfg->datapath.exclude = g_strdupv(cli->exclude);
+	}
+	if (cli->sampling >= 0)
+		cfg->datapath.sampling = cli->sampling;
+	if (cli->sampling_mode && parse_choice(cli->sampling_mode, modes, 2, &v))
+		cfg->datapath.sampling_mode = v;
+	if (cli->attach && parse_choice(cli->attach, attaches, 3, &v))
+		cfg->datapath.attach = v;
+	if (cli->direction && parse_choice(cli->direction, dirs, 4, &v))
+		cfg->datapath.directions = v;
+	if (cli->no_fib)
+		cfg->datapath.fib_lookup = false;
+	if (cli->drain_ms > 0)
+		cfg->datapath.drain_interval_ms = cli->drain_ms;
+	if (!cfg->datapath.interfaces || !cfg->datapath.interfaces[0]) {
+		g_set_error(error, RFM_CONFIG_ERROR, RFM_CONFIG_ERROR_INVALID,
+			    "no interface selected: give --interface or datapath.interfaces");
+		rfm_config_free(cfg);
+		return NULL;
+	}
+	return cfg;
+}
 
-		if (!rfm_ifmatch((const char *const *)include, (const char *const *)exclude,
-				 i->if_name))
-			continue;
-		if (!rfm_datapath_attach(a->dp, i->if_index, dirs, s, &err)) {
-			g_printerr("rfm: %s\n", err->message);
-			n = -1;
-			break;
-		}
-		g_printerr("rfm: attached %s (ifindex %u) %s%s%s via %s\n", i->if_name, i->if_index,
-			   (dirs & RFM_DIRS_INGRESS) ? "ingress" : "",
-			   dirs == RFM_DIRS_BOTH ? "+" : "",
-			   (dirs & RFM_DIRS_EGRESS) ? "egress" : "",
-			   rfm_attach_mode_name(rfm_datapath_attach_mode(
-				   a->dp, i->if_index,
-				   (dirs & RFM_DIRS_INGRESS) ? RFM_DIR_INGRESS : RFM_DIR_EGRESS)));
-		n++;
+/* SIGHUP: parse and validate the file; swap only if it is valid. */
+static gboolean on_reload(gpointer user_data)
+{
+	struct agent *a = user_data;
+	g_autoptr(GError) err = NULL;
+	struct rfm_config *cfg;
+	struct rfm_flow_table_options fo;
+
+	if (!a->cfg->path || !a->cfg->path[0]) {
+		g_message("SIGHUP: no configuration file to reload");
+		return G_SOURCE_CONTINUE;
 	}
-	if_freenameindex(ifs);
-	return n;
+	cfg = rfm_config_load(a->cfg->path, &err);
+	if (!cfg) {
+		a->reloads_failed++;
+		g_warning("reload failed, the previous configuration stays in force:\n%s",
+			  err->message);
+		return G_SOURCE_CONTINUE;
+	}
+	if (cfg->datapath.ring_size != a->cfg->datapath.ring_size ||
+	    cfg->datapath.max_interfaces != a->cfg->datapath.max_interfaces ||
+	    cfg->datapath.attach != a->cfg->datapath.attach)
+		g_warning("reload: ring_size, max_interfaces and attach apply at the next start");
+	rfm_config_free(a->cfg);
+	a->cfg = cfg;
+	rfm_log_setup(cfg->log.level, cfg->log.target);
+	fo = flow_options(cfg);
+	rfm_flow_table_set_options(a->flows, &fo, agent_now(a));
+	if (a->drain_source)
+		g_source_remove(a->drain_source);
+	a->drain_source = g_timeout_add(cfg->datapath.drain_interval_ms, on_drain, a);
+	ifaces_sync(a);
+	a->reloads_ok++;
+	g_message("configuration reloaded from %s", cfg->path);
+	return G_SOURCE_CONTINUE;
 }
 
 int rfm_agent_main(int argc, char **argv)
 {
-	g_auto(GStrv) include = NULL, exclude = NULL;
-	g_autofree char *mode_s = NULL, *attach_s = NULL, *dir_s = NULL;
-	gint rate = 100, drain_ms = 10, stats_s = 0, duration_s = 0, ring_kib = 4096;
-	gboolean no_fib = FALSE, print_events = FALSE;
+	struct agent_cli cli = {.sampling = -1};
 	GOptionEntry entries[] = {
-		{"interface", 'i', 0, G_OPTION_ARG_STRING_ARRAY, &include,
-		 "Interface name or glob pattern (repeatable)", "PATTERN"},
-		{"exclude", 'x', 0, G_OPTION_ARG_STRING_ARRAY, &exclude,
-		 "Interface pattern to leave alone (repeatable; default: lo)", "PATTERN"},
-		{"sampling", 's', 0, G_OPTION_ARG_INT, &rate,
-		 "Sample 1 in N packets; 1 = every packet, 0 = counters only (default 100)", "N"},
-		{"sampling-mode", 0, 0, G_OPTION_ARG_STRING, &mode_s,
-		 "random (default) or systematic", "MODE"},
-		{"attach", 'a', 0, G_OPTION_ARG_STRING, &attach_s, "auto (default), tcx or tc",
-		 "MODE"},
-		{"direction", 'd', 0, G_OPTION_ARG_STRING, &dir_s,
-		 "both (default), ingress or egress", "DIR"},
-		{"no-fib-lookup", 0, 0, G_OPTION_ARG_NONE, &no_fib,
+		{"config", 'c', 0, G_OPTION_ARG_FILENAME, &cli.config_path,
+		 "Configuration file (default " RFM_CONFIG_DEFAULT_PATH
+		 ", not read when --interface is given without --config)",
+		 "FILE"},
+		{"interface", 'i', 0, G_OPTION_ARG_STRING_ARRAY, &cli.interfaces,
+		 "Interface name or glob pattern, repeatable (overrides datapath.interfaces)",
+		 "PATTERN"},
+		{"exclude", 'x', 0, G_OPTION_ARG_STRING_ARRAY, &cli.exclude,
+		 "Interface pattern to leave alone, repeatable (overrides datapath.exclude)",
+		 "PATTERN"},
+		{"sampling", 's', 0, G_OPTION_ARG_INT, &cli.sampling,
+		 "Sample 1 in N packets; 1 = every packet, 0 = counters only", "N"},
+		{"sampling-mode", 0, 0, G_OPTION_ARG_STRING, &cli.sampling_mode,
+		 "random or systematic", "MODE"},
+		{"attach", 'a', 0, G_OPTION_ARG_STRING, &cli.attach, "auto, tcx or tc", "MODE"},
+		{"direction", 'd', 0, G_OPTION_ARG_STRING, &cli.direction,
+		 "both, ingress or egress", "DIR"},
+		{"no-fib-lookup", 0, 0, G_OPTION_ARG_NONE, &cli.no_fib,
 		 "Do not look up egress interface and next hop at ingress", NULL},
-		{"ring-size", 0, 0, G_OPTION_ARG_INT, &ring_kib,
-		 "Ring buffer size in KiB, a power of two (default 4096)", "KIB"},
-		{"drain-interval", 0, 0, G_OPTION_ARG_INT, &drain_ms,
-		 "Drain the ring buffer every MS milliseconds (default 10)", "MS"},
-		{"stats-interval", 0, 0, G_OPTION_ARG_INT, &stats_s,
-		 "Log counters to stderr every S seconds (default 0: never)", "S"},
-		{"duration", 0, 0, G_OPTION_ARG_INT, &duration_s,
-		 "Exit after S seconds (default 0: run until SIGTERM/SIGINT)", "S"},
-		{"print-events", 0, 0, G_OPTION_ARG_NONE, &print_events,
-		 "Print every sampled event as a JSON line on stdout", NULL},
+		{"drain-interval", 0, 0, G_OPTION_ARG_INT, &cli.drain_ms,
+		 "Drain the ring buffer every MS milliseconds", "MS"},
+		{"duration", 0, 0, G_OPTION_ARG_INT, &cli.duration_s,
+		 "Exit after S seconds (default: run until SIGTERM/SIGINT)", "S"},
+		{"print", 'p', 0, G_OPTION_ARG_STRING, &cli.print,
+		 "Print flow records: json (one object per line)", "FORMAT"},
+		{"output", 'o', 0, G_OPTION_ARG_FILENAME, &cli.output,
+		 "Write --print output to FILE instead of stdout", "FILE"},
+		{"print-events", 0, 0, G_OPTION_ARG_NONE, &cli.print_events,
+		 "Print every sampled packet as a JSON line on stdout", NULL},
 		{NULL},
 	};
 	static const char *const modes[] = {"random", "systematic"};
 	static const char *const attaches[] = {"auto", "tcx", "tc"};
 	static const char *const dir_names[] = {"ingress", "egress", "both"};
-	static const char *const default_exclude[] = {"lo", NULL};
 	struct rfm_datapath_options opts = RFM_DATAPATH_OPTIONS_INIT;
-	struct rfm_if_settings s = {0};
+	struct rfm_flow_table_options fo;
 	g_autoptr(GOptionContext) ctx = NULL;
 	g_autoptr(GError) err = NULL;
 	struct agent a = {0};
-	int mode = RFM_SAMPLE_RANDOM, attach = RFM_ATTACH_AUTO, dir = 2, n;
-	unsigned dirs;
+	int v, rc = 0;
 
 	ctx = g_option_context_new("- attach to interfaces and monitor flows");
 	g_option_context_add_main_entries(ctx, entries, NULL);
 	if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
 		g_printerr("rfm agent: %s\n", err->message);
-		return 2;
+		rc = 2;
+		goto out_cli;
 	}
-	if (!include || !include[0]) {
-		g_printerr("rfm agent: give at least one --interface\n");
-		return 2;
+	if ((cli.sampling_mode && !parse_choice(cli.sampling_mode, modes, 2, &v)) ||
+	    (cli.attach && !parse_choice(cli.attach, attaches, 3, &v)) ||
+	    (cli.direction && !parse_choice(cli.direction, dir_names, 3, &v)) ||
+	    (cli.print && g_strcmp0(cli.print, "json")) || cli.sampling < -1 || cli.drain_ms < 0 ||
+	    cli.duration_s < 0) {
+		g_printerr("rfm agent: invalid --sampling, --sampling-mode, --attach, --direction, "
+			   "--print or interval\n");
+		rc = 2;
+		goto out_cli;
 	}
-	if ((mode_s && !parse_choice(mode_s, modes, 2, &mode)) ||
-	    (attach_s && !parse_choice(attach_s, attaches, 3, &attach)) ||
-	    (dir_s && !parse_choice(dir_s, dir_names, 3, &dir))) {
-		g_printerr("rfm agent: invalid --sampling-mode, --attach or --direction\n");
-		return 2;
-	}
-	if (rate < 0 || drain_ms < 1 || stats_s < 0 || duration_s < 0 || ring_kib < 4 ||
-	    ring_kib > (1 << 20) || (ring_kib & (ring_kib - 1))) {
-		g_printerr("rfm agent: a numeric option is out of range\n");
-		return 2;
-	}
-	if (!exclude)
-		exclude = g_strdupv((char **)default_exclude);
-	dirs = dir == 2 ? RFM_DIRS_BOTH : 1U << dir;
 
-	opts.attach_mode = attach;
-	opts.ring_bytes = (guint32)ring_kib * 1024;
-	s.sample_rate = rate;
-	s.sample_mode = mode;
-	s.fib_lookup = !no_fib;
+	rfm_log_setup(RFM_LOG_INFO, RFM_LOG_STDERR);
+	a.cfg = config_build(&cli, &err);
+	if (!a.cfg) {
+		g_printerr("rfm agent: %s\n", err->message);
+		rc = 2;
+		goto out_cli;
+	}
+	rfm_log_setup(a.cfg->log.level, a.cfg->log.target);
 
-	a.print_events = print_events;
+	if (cli.print) {
+		a.flow_out = cli.output ? fopen(cli.output, "we") : stdout;
+		if (!a.flow_out) {
+			g_printerr("rfm agent: %s: %s\n", cli.output, g_strerror(errno));
+			rc = 1;
+			goto out_cfg;
+		}
+	}
+	if (cli.print_events)
+		a.event_out = stdout;
 	a.line = g_string_sized_new(512);
+	a.ifaces = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+	rfm_clock_refresh(&a.clock);
+
+	opts.attach_mode = a.cfg->datapath.attach;
+	opts.ring_bytes = a.cfg->datapath.ring_size;
+	opts.max_interfaces = a.cfg->datapath.max_interfaces;
 	a.dp = rfm_datapath_new(&opts, on_event, &a, &err);
 	if (!a.dp) {
 		g_printerr("rfm agent: %s\n", err->message);
-		g_string_free(a.line, TRUE);
-		return 1;
+		rc = 1;
+		goto out_state;
 	}
-	n = attach_matching(&a, include, exclude, dirs, &s);
-	if (n <= 0) {
-		if (n == 0)
-			g_printerr("rfm agent: no interface matches\n");
-		rfm_datapath_free(a.dp);
-		g_string_free(a.line, TRUE);
-		return 1;
-	}
+	fo = flow_options(a.cfg);
+	a.flows = rfm_flow_table_new(&fo);
+	rfm_flow_table_add_sink(a.flows, on_flow, &a);
 
 	a.loop = g_main_loop_new(NULL, FALSE);
-	g_timeout_add(drain_ms, on_drain, &a);
-	if (stats_s)
-		g_timeout_add_seconds(stats_s, on_stats, &a);
-	if (duration_s)
-		g_timeout_add_seconds(duration_s, on_quit, &a);
+	/* Subscribe before listing, so no interface slips in between. */
+	a.lw = rfm_linkwatch_new(on_link, &a, &err);
+	if (!a.lw) {
+		g_printerr("rfm agent: %s\n", err->message);
+		rc = 1;
+		goto out_loop;
+	}
+	ifaces_sync(&a);
+	if (g_hash_table_size(a.ifaces) == 0)
+		g_message("no interface matches yet; waiting for one to appear");
+
+	a.drain_source = g_timeout_add(a.cfg->datapath.drain_interval_ms, on_drain, &a);
+	g_timeout_add_seconds(CLOCK_REFRESH_S, on_clock, &a);
+	if (cli.duration_s)
+		g_timeout_add_seconds(cli.duration_s, on_quit, &a);
 	g_unix_signal_add(SIGINT, on_quit, &a);
 	g_unix_signal_add(SIGTERM, on_quit, &a);
-	g_printerr("rfm: running, sampling 1:%d %s\n", rate, modes[mode]);
+	g_unix_signal_add(SIGHUP, on_reload, &a);
+	g_message("running");
 
 	g_main_loop_run(a.loop);
 
-	on_drain(&a);
+	/* Shutdown: take in what the kernel still holds, end every flow, detach. */
+	rfm_datapath_drain(a.dp);
+	rfm_flow_table_flush(a.flows);
+	if (a.flow_out)
+		fflush(a.flow_out);
+	if (a.event_out)
+		fflush(a.event_out);
 	print_counters(&a, stdout);
+
+out_loop:
+	rfm_linkwatch_free(a.lw);
+	rfm_flow_table_free(a.flows);
 	rfm_datapath_free(a.dp);
-	g_printerr("rfm: detached, exiting\n");
+	if (a.dp)
+		g_message("detached, exiting");
 	g_main_loop_unref(a.loop);
+out_state:
+	g_hash_table_destroy(a.ifaces);
 	g_string_free(a.line, TRUE);
-	return a.exit_code;
+	if (a.flow_out && a.flow_out != stdout)
+		fclose(a.flow_out);
+out_cfg:
+	rfm_config_free(a.cfg);
+out_cli:
+	g_free(cli.config_path);
+	g_strfreev(cli.interfaces);
+	g_strfreev(cli.exclude);
+	g_free(cli.sampling_mode);
+	g_free(cli.attach);
+	g_free(cli.direction);
+	g_free(cli.print);
+	g_free(cli.output);
+	return rc;
 }

@@ -28,7 +28,10 @@
 #define RFM_TC_HANDLE	0x52464d /* "RFM" */
 #define RFM_TC_PRIORITY 0xc0de
 
-G_DEFINE_QUARK(rfm - datapath - error - quark, rfm_datapath_error)
+GQuark rfm_datapath_error_quark(void)
+{
+	return g_quark_from_static_string("rfm-datapath-error-quark");
+}
 
 /*
  * DOC: one attached (or configured) direction of an interface. Owned by

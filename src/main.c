@@ -3,6 +3,8 @@
  * main.c - the rfm command: dispatch to subcommands.
  *
  *   rfm agent [OPTION...]   attach to interfaces and run the flow monitor
+ *   rfm check-config        validate a configuration file
+ *   rfm replay FILE...      replay captures through the classifier into flows
  *   rfm version             print the version
  */
 #include <stdio.h>
@@ -10,7 +12,7 @@
 
 #include <glib.h>
 
-#include "agent.h"
+#include "commands.h"
 
 static const struct {
 	const char *name;
@@ -18,14 +20,16 @@ static const struct {
 	const char *summary;
 } commands[] = {
 	{"agent", rfm_agent_main, "attach to interfaces and monitor flows"},
+	{"check-config", rfm_check_config_main, "validate a configuration file"},
+	{"replay", rfm_replay_main, "replay pcap/pcapng captures into flow records"},
 };
 
 static void usage(FILE *out)
 {
 	fprintf(out, "Usage: rfm COMMAND [OPTION...]\n\nCommands:\n");
 	for (size_t i = 0; i < G_N_ELEMENTS(commands); i++)
-		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
-	fprintf(out, "  %-10s %s\n", "version", "print the version");
+		fprintf(out, "  %-13s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out, "  %-13s %s\n", "version", "print the version");
 	fprintf(out, "\nrfm COMMAND --help shows the options of a command.\n");
 }
 

@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+/*
+ * cmd_replay.c - the `rfm replay` command line: options (a configuration
+ * file gives defaults, command-line options override them), the flow table
+ * and its JSON-lines sink, the summary line. The work is in replay.c.
+ *
+ * Exit codes: 0 done; 1 a capture, the data path or the output failed (or a
+ * capture ended in a read error, after the rest was replayed); 2 bad usage.
+ */
+#include "commands.h"
+#include "replay.h"
+
+#include <errno.h>
+#include <stdio.h>
+
+#include "config.h"
+#include "flow_json.h"
+
+/* DOC: the JSON-lines sink, on rfm_replay_main()'s stack. out is owned by it. */
+struct json_sink {
+	FILE *out; /* stdout or the --output file */
+	GString *line;
+	guint32 sampling;
+};
+
+static void on_record(const struct rfm_flow_record *rec, void *user_data)
+{
+	struct json_sink *s = user_data;
+
+	g_string_truncate(s->line, 0);
+	rfm_flow_append_json(s->line, rec, s->sampling);
+	g_string_append_c(s->line, '\n');
+	fwrite(s->line->str, 1, s->line->len, s->out);
+}
+
+static bool parse_choice(const char *value, const char *const *names, int n, int *out)
+{
+	for (int i = 0; i < n; i++) {
+		if (!g_strcmp0(value, names[i])) {
+			*out = i;
+			return true;
+		}
+	}
+	return false;
+}
+
+static void print_summary(const struct rfm_replay_stats *st, const struct rfm_flow_table *t)
+{
+	struct rfm_flow_table_stats fs;
+
+	rfm_flow_table_get_stats(t, &fs);
+	g_printerr("rfm replay: %" G_GUINT64_FORMAT " files, %" G_GUINT64_FORMAT
+		   " packets, %" G_GUINT64_FORMAT " events, %" G_GUINT64_FORMAT
+		   " flow records (idle %" G_GUINT64_FORMAT ", active %" G_GUINT64_FORMAT
+		   ", end of flow %" G_GUINT64_FORMAT ", forced %" G_GUINT64_FORMAT
+		   ", resources %" G_GUINT64_FORMAT "); no event: %" G_GUINT64_FORMAT
+		   " not IP, %" G_GUINT64_FORMAT " truncated, %" G_GUINT64_FORMAT
+		   " bad header, %" G_GUINT64_FORMAT " skipped, %" G_GUINT64_FORMAT
+		   " run errors; %" G_GUINT64_FORMAT " cut, %" G_GUINT64_FORMAT
+		   " clamped times, %" G_GUINT64_FORMAT " read errors\n",
+		   st->files, st->packets, st->events, fs.created, fs.ended[RFM_END_IDLE],
+		   fs.ended[RFM_END_ACTIVE], fs.ended[RFM_END_EOF], fs.ended[RFM_END_FORCED],
+		   fs.ended[RFM_END_RESOURCES], st->not_ip, st->truncated, st->bad_header,
+		   st->skipped, st->run_errors, st->cut, st->clamped, st->read_errors);
+}
+
+int rfm_replay_main(int argc, char **argv)
+{
+	g_autofree char *config_path = NULL, *mode_s = NULL, *dir_s = NULL, *print_s = NULL,
+			*output = NULL;
+	g_auto(GStrv) files = NULL;
+	gint64 sampling = G_MININT64, ifindex = 1; /* G_MININT64: not given */
+	GOptionEntry entries[] = {
+		{"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path,
+		 "Take sampling and flow timeouts from this configuration file", "FILE"},
+		{"sampling", 's', 0, G_OPTION_ARG_INT64, &sampling,
+		 "Sample 1 in N packets (default 1, or the file's datapath.sampling)", "N"},
+		{"sampling-mode", 0, 0, G_OPTION_ARG_STRING, &mode_s,
+		 "random (default) or systematic", "MODE"},
+		{"direction", 'd', 0, G_OPTION_ARG_STRING, &dir_s,
+		 "Run packets through the ingress (default) or egress program", "DIR"},
+		{"ifindex", 0, 0, G_OPTION_ARG_INT64, &ifindex,
+		 "Interface index put in the records (default 1)", "N"},
+		{"print", 'p', 0, G_OPTION_ARG_STRING, &print_s,
+		 "Print flow records: json (one object per line)", "FORMAT"},
+		{"output", 'o', 0, G_OPTION_ARG_FILENAME, &output,
+		 "Write what --print prints to FILE instead of standard output", "FILE"},
+		{G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, NULL},
+		{NULL},
+	};
+	static const char *const modes[] = {"random", "systematic"};
+	static const char *const dirs[] = {"ingress", "egress"};
+	struct rfm_replay_options o = RFM_REPLAY_OPTIONS_INIT;
+	struct rfm_flow_table_options fo = {
+		.idle_timeout_ms = 15000,
+		.active_timeout_ms = 60000,
+		.max_flows = 1000000,
+		.tcp_end = true,
+		.tcp_end_grace_ms = 2000,
+		.max_next_hops = 65535,
+	};
+	struct rfm_replay_stats st;
+	struct json_sink sink = {0};
+	struct rfm_flow_table *table;
+	g_autoptr(GOptionContext) ctx = NULL;
+	g_autoptr(GError) err = NULL;
+	int mode = RFM_SAMPLE_RANDOM, dir = RFM_DIR_INGRESS, rc = 0;
+	bool ok;
+
+	ctx = g_option_context_new("FILE... - replay pcap/pcapng captures through the classifier");
+	g_option_context_set_description(
+		ctx, "Every packet goes through the BPF classifier with BPF_PROG_TEST_RUN (needs "
+		     "CAP_BPF,\nno interface) and its events into the flow table, on the "
+		     "captures' timestamps.\nRecords still open at the end are flushed (end "
+		     "reason 4).\n");
+	g_option_context_add_main_entries(ctx, entries, NULL);
+	if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
+		g_printerr("rfm replay: %s\n", err->message);
+		return 2;
+	}
+	if (!files || !files[0]) {
+		g_printerr("rfm replay: give at least one capture FILE\n");
+		return 2;
+	}
+	if ((mode_s && !parse_choice(mode_s, modes, 2, &mode)) ||
+	    (dir_s && !parse_choice(dir_s, dirs, 2, &dir))) {
+		g_printerr("rfm replay: --sampling-mode is random or systematic, --direction "
+			   "ingress or egress\n");
+		return 2;
+	}
+	if (print_s && g_strcmp0(print_s, "json")) {
+		g_printerr("rfm replay: --print takes json\n");
+		return 2;
+	}
+	if (output && !print_s) {
+		g_printerr("rfm replay: --output needs --print json\n");
+		return 2;
+	}
+	if (ifindex < 1 || ifindex > G_MAXUINT32) {
+		g_printerr("rfm replay: --ifindex must be 1..%u\n", G_MAXUINT32);
+		return 2;
+	}
+
+	if (config_path) {
+		struct rfm_config *cfg = rfm_config_load(config_path, &err);
+
+		if (!cfg) {
+			g_printerr("rfm replay: %s\n", err->message);
+			return 2;
+		}
+		o.sampling = cfg->datapath.sampling;
+		o.sampling_mode = cfg->datapath.sampling_mode;
+		fo.idle_timeout_ms = cfg->flows.idle_timeout_ms;
+		fo.active_timeout_ms = cfg->flows.active_timeout_ms;
+		fo.max_flows = cfg->flows.max_flows;
+		fo.tcp_end = cfg->flows.tcp_end;
+		fo.tcp_end_grace_ms = cfg->flows.tcp_end_grace_ms;
+		rfm_config_free(cfg);
+	}
+	if (sampling != G_MININT64 && (sampling < 1 || sampling > G_MAXUINT32)) {
+		g_printerr("rfm replay: --sampling must be 1..%u\n", G_MAXUINT32);
+		return 2;
+	}
+	if (sampling != G_MININT64)
+		o.sampling = (guint32)sampling;
+	if (mode_s)
+		o.sampling_mode = mode;
+	if (o.sampling < 1) {
+		g_printerr("rfm replay: sampling must be >= 1 (0, counters only, makes no "
+			   "flows)\n");
+		return 2;
+	}
+	o.direction = dir;
+	o.ifindex = (guint32)ifindex;
+
+	sink.sampling = o.sampling;
+	sink.line = g_string_sized_new(512);
+	sink.out = stdout;
+	if (output) {
+		sink.out = fopen(output, "w");
+		if (!sink.out) {
+			g_printerr("rfm replay: %s: %s\n", output, g_strerror(errno));
+			g_string_free(sink.line, TRUE);
+			return 1;
+		}
+	}
+	table = rfm_flow_table_new(&fo);
+	if (print_s)
+		rfm_flow_table_add_sink(table, on_record, &sink);
+
+	ok = rfm_replay_files(&o, (const char *const *)files, table, &st, &err);
+	if (!ok) {
+		g_printerr("rfm replay: %s\n", err->message);
+		rc = 1;
+	} else {
+		print_summary(&st, table);
+		if (st.read_errors)
+			rc = 1;
+	}
+	if (fflush(sink.out) || ferror(sink.out)) {
+		g_printerr("rfm replay: %s: write error: %s\n", output ? output : "stdout",
+			   g_strerror(errno));
+		rc = 1;
+	}
+	if (output && fclose(sink.out)) {
+		g_printerr("rfm replay: %s: %s\n", output, g_strerror(errno));
+		rc = 1;
+	}
+	rfm_flow_table_free(table);
+	g_string_free(sink.line, TRUE);
+	return rc;
+}

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * config.h - the configuration file: a libconfig file (default
+ * /etc/rfm/rfm.conf) read into a validated, immutable struct rfm_config.
+ *
+ * The only module that includes libconfig. Every setting of every section is
+ * described once, in a table in config.c; loading, defaults, validation,
+ * freeing and printing are driven by those tables. Loading is strict: an
+ * unknown or duplicate setting, a wrong type, an out-of-range value or two
+ * settings that contradict each other make the whole file invalid, and every
+ * such error is reported, one per line, as "FILE:LINE: section.setting: message".
+ */
+#ifndef RFM_CONFIG_H
+#define RFM_CONFIG_H
+
+#include <stdbool.h>
+#include <glib.h>
+
+#define RFM_CONFIG_ERROR (rfm_config_error_quark())
+GQuark rfm_config_error_quark(void);
+
+enum rfm_config_error_code {
+	RFM_CONFIG_ERROR_IO,	  /* the file cannot be read */
+	RFM_CONFIG_ERROR_SYNTAX,  /* libconfig rejected the text (also duplicate names) */
+	RFM_CONFIG_ERROR_INVALID, /* parsed, but settings are unknown, mistyped or inconsistent */
+};
+
+#define RFM_CONFIG_DEFAULT_PATH "/etc/rfm/rfm.conf"
+
+/*
+ * DOC: one element of datapath.overrides: settings of the interfaces whose
+ * name matches the glob `match`. Fields left out in the file inherit the
+ * datapath value: sampling is then G_MAXUINT32, sampling_mode and directions -1.
+ */
+struct rfm_config_override {
+	char *match;	   /* owned, fnmatch(3) pattern, never NULL */
+	guint32 sampling;  /* 1-in-N, 0 = counters only, G_MAXUINT32 = inherit */
+	int sampling_mode; /* enum rfm_sample_mode, -1 = inherit */
+	int directions;	   /* RFM_DIRS_* mask, -1 = inherit */
+};
+
+/* DOC: section datapath: what the BPF classifier is attached to and how it samples. */
+struct rfm_config_datapath {
+	char **interfaces; /* owned, include patterns (fnmatch globs), non-empty */
+	char **exclude;	   /* owned, exclude patterns, default { "lo" } */
+	int directions;	   /* RFM_DIRS_* mask of datapath.h, default RFM_DIRS_BOTH */
+	int attach;	   /* enum rfm_attach_mode, default RFM_ATTACH_AUTO */
+	guint32 sampling;  /* 1-in-N, 0 = counters only; default 100, max 1 << 24 */
+	int sampling_mode; /* enum rfm_sample_mode, default RFM_SAMPLE_RANDOM */
+	GArray *overrides; /* owned, of struct rfm_config_override, file order, never NULL */
+	guint32 ring_size; /* bytes, power of two, 64 KiB .. 1 GiB, default 4 MiB */
+	guint32 drain_interval_ms; /* 1 .. 1000, default 10 */
+	bool fib_lookup;	   /* default true */
+	guint32 max_interfaces;	   /* 1 .. 65536, default 512 */
+};
+
+/* DOC: section flows: the flow table. Invariant: idle_timeout_ms <= active_timeout_ms. */
+struct rfm_config_flows {
+	guint32 idle_timeout_ms;   /* 1 s .. 1 day, default 15 s */
+	guint32 active_timeout_ms; /* 1 s .. 1 day, default 60 s */
+	guint32 max_flows;	   /* 1 .. 100000000, default 1000000 */
+	bool tcp_end;		   /* FIN/RST ends a flow (flowEndReason 3), default true */
+	guint32 tcp_end_grace_ms;  /* 0 .. 60 s, default 2 s */
+};
+
+/* DOC: section log. */
+struct rfm_config_log {
+	int level;  /* enum rfm_log_level of log.h, default RFM_LOG_INFO */
+	int target; /* enum rfm_log_target of log.h, default RFM_LOG_STDERR */
+};
+
+/* DOC: a whole configuration. Owned by whoever loaded it; never changed after loading. */
+struct rfm_config {
+	char *path; /* owned, file (or name) it was read from; NULL from rfm_config_new_default() */
+	struct rfm_config_datapath datapath;
+	struct rfm_config_flows flows;
+	struct rfm_config_log log;
+};
+
+/*
+ * Read and validate a file. On failure error->code is an
+ * RFM_CONFIG_ERROR_* and error->message holds every error found, one per
+ * line ("FILE:LINE: path: message"); the number of lines is the number of
+ * errors. @include paths are relative to the directory of path.
+ */
+struct rfm_config *rfm_config_load(const char *path, GError **error);
+/* The same for text in memory; name stands for the file in messages and for @include. */
+struct rfm_config *rfm_config_from_string(const char *text, const char *name, GError **error);
+/* Every setting at its default; datapath.interfaces is empty (so not a loadable config). */
+struct rfm_config *rfm_config_new_default(void);
+/* Accepts NULL. */
+void rfm_config_free(struct rfm_config *cfg);
+
+/*
+ * Append the effective configuration, defaults filled in, to out as libconfig
+ * text that rfm_config_from_string() accepts and that prints the same again.
+ */
+void rfm_config_print(const struct rfm_config *cfg, GString *out);
+
+/*
+ * Effective settings of interface ifname: the datapath values, replaced by
+ * the set fields of the first override (in file order) whose match matches.
+ * Any out pointer may be NULL.
+ */
+void rfm_config_interface(const struct rfm_config *cfg, const char *ifname, guint32 *sampling,
+			  int *sampling_mode, int *directions);
+
+#endif /* RFM_CONFIG_H */

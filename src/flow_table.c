@@ -1,0 +1,489 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+/*
+ * flow_table.c - owns the flows: a chained hash index over records kept in
+ * fixed-size chunks, and three time-ordered lists that make expiry O(1) per
+ * ended flow (no scan of the table):
+ *
+ *   lru      flows without FIN/RST, least recently seen first (idle timeout);
+ *   closing  flows with FIN/RST seen, least recently seen first (grace);
+ *   active   every flow, oldest start first (active timeout).
+ *
+ * A packet moves its flow to the tail of lru (or closing); start times never
+ * change, so active stays ordered by itself. An active timeout ends the
+ * record: the next packet of the same key opens a new interval.
+ */
+#include "flow_table.h"
+
+#include <string.h>
+
+#define NIL	    G_MAXUINT32
+#define CHUNK_SHIFT 12
+#define CHUNK_SIZE  (1U << CHUNK_SHIFT)
+#define TCP_FIN	    0x01
+#define TCP_RST	    0x04
+
+/*
+ * DOC: one flow, 104 bytes. Owned by a chunk of the table; referred to by
+ * index everywhere (chunk << CHUNK_SHIFT | offset), never by pointer across
+ * calls. hnext chains the hash bucket, or the free list when unused.
+ */
+struct flow {
+	struct rfm_flow_key key;
+	guint32 hnext;
+	guint64 packets;
+	guint64 octets;
+	guint64 start_ms;
+	guint64 last_ms;
+	guint32 lru_prev, lru_next; /* in lru or closing, per closing() */
+	guint32 act_prev, act_next;
+	guint32 other_ifindex;
+	guint16 next_hop_id; /* 0 = none, else index + 1 into next_hops */
+	guint8 tcp_flags;
+	guint8 dscp;
+};
+_Static_assert(sizeof(struct flow) == 104, "struct flow size");
+
+struct list {
+	guint32 head, tail;
+};
+
+/* DOC: the table. Owned by its creator; sinks' user_data are borrowed. */
+struct rfm_flow_table {
+	struct rfm_flow_table_options opts;
+	GPtrArray *chunks; /* struct flow[CHUNK_SIZE], owned */
+	guint32 nrecords;  /* records handed out from chunks so far */
+	guint32 free_head; /* free list through hnext */
+	guint32 *buckets;  /* owned */
+	guint32 nbuckets;  /* power of two */
+	guint64 seed;
+	struct list lru, closing, active;
+	GArray *sinks;		  /* struct sink */
+	GPtrArray *next_hops;	  /* guint8[16], owned; id = index + 1 */
+	GHashTable *next_hop_ids; /* guint8[16] (borrowed from next_hops) -> id */
+	guint16 last_nh_id;	  /* one-entry cache for the common case */
+	struct rfm_flow_table_stats stats;
+};
+
+struct sink {
+	rfm_flow_sink_fn fn;
+	void *user_data;
+};
+
+static inline struct flow *flow_at(const struct rfm_flow_table *t, guint32 i)
+{
+	struct flow *chunk = g_ptr_array_index(t->chunks, i >> CHUNK_SHIFT);
+
+	return &chunk[i & (CHUNK_SIZE - 1)];
+}
+
+static inline bool flow_closing(const struct rfm_flow_table *t, const struct flow *f)
+{
+	return t->opts.tcp_end && f->key.protocol == 6 && (f->tcp_flags & (TCP_FIN | TCP_RST));
+}
+
+/* A 64-bit multiply-xorshift hash over the 44 key bytes, seeded per table. */
+static inline guint64 mix(guint64 h, guint64 w)
+{
+	h ^= w;
+	h *= 0x9e3779b97f4a7c15ULL;
+	return h ^ (h >> 29);
+}
+
+static guint32 key_hash(const struct rfm_flow_table *t, const struct rfm_flow_key *k)
+{
+	guint64 w[5], h = t->seed;
+	guint32 tail;
+
+	memcpy(w, k, sizeof(w));
+	memcpy(&tail, (const guint8 *)k + sizeof(w), sizeof(tail));
+	for (int i = 0; i < 5; i++)
+		h = mix(h, w[i]);
+	h = mix(h, tail);
+	return (guint32)(h ^ (h >> 32));
+}
+
+/* --- lists ---------------------------------------------------------------- */
+
+#define LIST_FNS(name, prev, next)                                                     \
+	static void name##_append(struct rfm_flow_table *t, struct list *l, guint32 i) \
+	{                                                                              \
+		struct flow *f = flow_at(t, i);                                        \
+		f->prev = l->tail;                                                     \
+		f->next = NIL;                                                         \
+		if (l->tail != NIL)                                                    \
+			flow_at(t, l->tail)->next = i;                                 \
+		else                                                                   \
+			l->head = i;                                                   \
+		l->tail = i;                                                           \
+	}                                                                              \
+	static void name##_unlink(struct rfm_flow_table *t, struct list *l, guint32 i) \
+	{                                                                              \
+		struct flow *f = flow_at(t, i);                                        \
+		if (f->prev != NIL)                                                    \
+			flow_at(t, f->prev)->next = f->next;                           \
+		else                                                                   \
+			l->head = f->next;                                             \
+		if (f->next != NIL)                                                    \
+			flow_at(t, f->next)->prev = f->prev;                           \
+		else                                                                   \
+			l->tail = f->prev;                                             \
+	}
+
+LIST_FNS(lru, lru_prev, lru_next)
+LIST_FNS(act, act_prev, act_next)
+
+static struct list *lru_of(struct rfm_flow_table *t, const struct flow *f)
+{
+	return flow_closing(t, f) ? &t->closing : &t->lru;
+}
+
+/* --- index ---------------------------------------------------------------- */
+
+static void buckets_resize(struct rfm_flow_table *t, guint32 n)
+{
+	guint32 *old = t->buckets, nold = t->nbuckets;
+
+	t->buckets = g_new(guint32, n);
+	memset(t->buckets, 0xff, sizeof(guint32) * n);
+	t->nbuckets = n;
+	for (guint32 b = 0; old && b < nold; b++) {
+		for (guint32 i = old[b], next; i != NIL; i = next) {
+			struct flow *f = flow_at(t, i);
+			guint32 nb = key_hash(t, &f->key) & (n - 1);
+
+			next = f->hnext;
+			f->hnext = t->buckets[nb];
+			t->buckets[nb] = i;
+		}
+	}
+	g_free(old);
+}
+
+static guint32 index_find(const struct rfm_flow_table *t, const struct rfm_flow_key *k, guint32 h)
+{
+	for (guint32 i = t->buckets[h & (t->nbuckets - 1)]; i != NIL;) {
+		struct flow *f = flow_at(t, i);
+
+		if (!memcmp(&f->key, k, sizeof(*k)))
+			return i;
+		i = f->hnext;
+	}
+	return NIL;
+}
+
+static void index_remove(struct rfm_flow_table *t, guint32 i)
+{
+	struct flow *f = flow_at(t, i);
+	guint32 *p = &t->buckets[key_hash(t, &f->key) & (t->nbuckets - 1)];
+
+	while (*p != i)
+		p = &flow_at(t, *p)->hnext;
+	*p = f->hnext;
+}
+
+/* --- next hops ------------------------------------------------------------ */
+
+static guint nh_hash(gconstpointer p)
+{
+	guint32 w[4];
+
+	memcpy(w, p, 16);
+	return (w[0] * 2654435761U) ^ w[1] ^ (w[2] * 40503U) ^ w[3];
+}
+
+static gboolean nh_equal(gconstpointer a, gconstpointer b)
+{
+	return !memcmp(a, b, 16);
+}
+
+static guint16 next_hop_id(struct rfm_flow_table *t, const guint8 nh[16])
+{
+	guint8 *copy;
+	guint id;
+
+	if (t->last_nh_id && !memcmp(g_ptr_array_index(t->next_hops, t->last_nh_id - 1), nh, 16))
+		return t->last_nh_id;
+	id = GPOINTER_TO_UINT(g_hash_table_lookup(t->next_hop_ids, nh));
+	if (!id) {
+		if (t->next_hops->len >= t->opts.max_next_hops ||
+		    t->next_hops->len >= G_MAXUINT16) {
+			t->stats.next_hops_dropped++;
+			return 0;
+		}
+		copy = g_memdup2(nh, 16);
+		g_ptr_array_add(t->next_hops, copy);
+		id = t->next_hops->len;
+		g_hash_table_insert(t->next_hop_ids, copy, GUINT_TO_POINTER(id));
+	}
+	t->last_nh_id = id;
+	return id;
+}
+
+/* --- records -------------------------------------------------------------- */
+
+static guint32 record_alloc(struct rfm_flow_table *t)
+{
+	guint32 i = t->free_head;
+
+	if (i != NIL) {
+		t->free_head = flow_at(t, i)->hnext;
+		return i;
+	}
+	if ((t->nrecords & (CHUNK_SIZE - 1)) == 0)
+		g_ptr_array_add(t->chunks, g_new(struct flow, CHUNK_SIZE));
+	return t->nrecords++;
+}
+
+static void deliver(struct rfm_flow_table *t, const struct flow *f, enum rfm_end_reason reason)
+{
+	struct rfm_flow_record rec;
+
+	rec.key = f->key;
+	rec.packets = f->packets;
+	rec.octets = f->octets;
+	rec.start_ms = f->start_ms;
+	rec.end_ms = f->last_ms;
+	rec.other_ifindex = f->other_ifindex;
+	rec.has_next_hop = f->next_hop_id != 0;
+	if (rec.has_next_hop)
+		memcpy(rec.next_hop, g_ptr_array_index(t->next_hops, f->next_hop_id - 1), 16);
+	else
+		memset(rec.next_hop, 0, sizeof(rec.next_hop));
+	rec.tcp_flags = f->tcp_flags;
+	rec.dscp = f->dscp;
+	rec.end_reason = reason;
+	t->stats.ended[reason]++;
+	for (guint s = 0; s < t->sinks->len; s++) {
+		struct sink *k = &g_array_index(t->sinks, struct sink, s);
+
+		k->fn(&rec, k->user_data);
+	}
+}
+
+/* Deliver flow i with reason and free it. */
+static void flow_end(struct rfm_flow_table *t, guint32 i, enum rfm_end_reason reason)
+{
+	struct flow *f = flow_at(t, i);
+
+	deliver(t, f, reason);
+	lru_unlink(t, lru_of(t, f), i);
+	act_unlink(t, &t->active, i);
+	index_remove(t, i);
+	f->hnext = t->free_head;
+	t->free_head = i;
+	t->stats.active--;
+}
+
+/*
+ * When flow f ends if no packet comes: the earliest of its idle (or grace)
+ * and active deadlines, with the reason that goes with it.
+ */
+static guint64 flow_deadline(const struct rfm_flow_table *t, const struct flow *f,
+			     enum rfm_end_reason *reason)
+{
+	bool closing = flow_closing(t, f);
+	guint64 quiet = f->last_ms + (closing ? t->opts.tcp_end_grace_ms : t->opts.idle_timeout_ms);
+	guint64 active = f->start_ms + t->opts.active_timeout_ms;
+
+	if (active < quiet) {
+		*reason = RFM_END_ACTIVE;
+		return active;
+	}
+	*reason = closing ? RFM_END_EOF : RFM_END_IDLE;
+	return quiet;
+}
+
+/* The least recently seen flow, from lru or closing. */
+static guint32 flow_lru_victim(const struct rfm_flow_table *t)
+{
+	guint32 a = t->lru.head, b = t->closing.head;
+
+	if (a == NIL)
+		return b;
+	if (b == NIL)
+		return a;
+	return flow_at(t, b)->last_ms < flow_at(t, a)->last_ms ? b : a;
+}
+
+void rfm_flow_key_from_event(struct rfm_flow_key *key, const struct rfm_event *ev)
+{
+	memcpy(key->src_addr, ev->src_addr, 16);
+	memcpy(key->dst_addr, ev->dst_addr, 16);
+	key->ifindex = ev->ifindex;
+	key->protocol = ev->protocol;
+	key->direction = ev->direction;
+	key->ip_version = ev->ip_version;
+	key->vlan_id = (ev->flags & RFM_EV_VLAN_OUTER) ? ev->vlan_outer : 0;
+	if (ev->protocol == 1 || ev->protocol == 58) {
+		key->src_port = 0;
+		key->dst_port = (guint16)(ev->icmp_type << 8 | ev->icmp_code);
+	} else {
+		key->src_port = ev->src_port;
+		key->dst_port = ev->dst_port;
+	}
+}
+
+void rfm_flow_table_update(struct rfm_flow_table *t, const struct rfm_event *ev, guint64 now_ms)
+{
+	struct rfm_flow_key key;
+	enum rfm_end_reason reason;
+	struct flow *f;
+	guint32 h, i;
+
+	rfm_flow_key_from_event(&key, ev);
+	h = key_hash(t, &key);
+	t->stats.updates++;
+
+	i = index_find(t, &key, h);
+	if (i != NIL) {
+		f = flow_at(t, i);
+		/* Due but not yet swept: end it now so this packet opens a new flow. */
+		if (flow_deadline(t, f, &reason) <= now_ms) {
+			flow_end(t, i, reason);
+			i = NIL;
+		}
+	}
+	if (i == NIL) {
+		if (t->stats.active >= t->opts.max_flows)
+			flow_end(t, flow_lru_victim(t), RFM_END_RESOURCES);
+		i = record_alloc(t);
+		f = flow_at(t, i);
+		f->key = key;
+		f->packets = 0;
+		f->octets = 0;
+		f->start_ms = now_ms;
+		f->tcp_flags = 0;
+		f->dscp = ev->dscp;
+		f->other_ifindex = ev->other_ifindex;
+		f->next_hop_id = (ev->flags & RFM_EV_NEXT_HOP) ? next_hop_id(t, ev->next_hop) : 0;
+		f->hnext = t->buckets[h & (t->nbuckets - 1)];
+		t->buckets[h & (t->nbuckets - 1)] = i;
+		act_append(t, &t->active, i);
+		t->stats.created++;
+		if (++t->stats.active > t->nbuckets)
+			buckets_resize(t, t->nbuckets * 2);
+	} else {
+		lru_unlink(t, lru_of(t, f), i);
+	}
+	f->packets += ev->packets;
+	f->octets += ev->octets;
+	f->last_ms = now_ms;
+	f->tcp_flags |= ev->tcp_flags;
+	lru_append(t, lru_of(t, f), i);
+}
+
+/* The list head that ends first at or before now_ms, or NIL. */
+static guint32 next_due(struct rfm_flow_table *t, guint64 now_ms, enum rfm_end_reason *reason)
+{
+	const struct list *lists[] = {&t->lru, &t->closing, &t->active};
+	guint64 best = G_MAXUINT64;
+	guint32 victim = NIL;
+
+	for (gsize l = 0; l < G_N_ELEMENTS(lists); l++) {
+		enum rfm_end_reason r;
+		guint64 d;
+
+		if (lists[l]->head == NIL)
+			continue;
+		d = flow_deadline(t, flow_at(t, lists[l]->head), &r);
+		if (d <= now_ms && (d < best || (d == best && r < *reason))) {
+			best = d;
+			*reason = r;
+			victim = lists[l]->head;
+		}
+	}
+	return victim;
+}
+
+void rfm_flow_table_expire(struct rfm_flow_table *t, guint64 now_ms)
+{
+	enum rfm_end_reason reason = RFM_END_IDLE;
+	guint32 i;
+
+	while ((i = next_due(t, now_ms, &reason)) != NIL)
+		flow_end(t, i, reason);
+}
+
+void rfm_flow_table_flush(struct rfm_flow_table *t)
+{
+	while (t->active.head != NIL)
+		flow_end(t, t->active.head, RFM_END_FORCED);
+}
+
+void rfm_flow_table_flush_interface(struct rfm_flow_table *t, guint32 ifindex)
+{
+	for (guint32 i = t->active.head, next; i != NIL; i = next) {
+		next = flow_at(t, i)->act_next;
+		if (flow_at(t, i)->key.ifindex == ifindex)
+			flow_end(t, i, RFM_END_FORCED);
+	}
+}
+
+struct rfm_flow_table *rfm_flow_table_new(const struct rfm_flow_table_options *opts)
+{
+	struct rfm_flow_table *t = g_new0(struct rfm_flow_table, 1);
+
+	t->opts = *opts;
+	t->chunks = g_ptr_array_new_with_free_func(g_free);
+	t->free_head = NIL;
+	t->lru.head = t->lru.tail = NIL;
+	t->closing.head = t->closing.tail = NIL;
+	t->active.head = t->active.tail = NIL;
+	t->seed = ((guint64)g_random_int() << 32) | g_random_int();
+	t->sinks = g_array_new(FALSE, FALSE, sizeof(struct sink));
+	t->next_hops = g_ptr_array_new_with_free_func(g_free);
+	t->next_hop_ids = g_hash_table_new(nh_hash, nh_equal);
+	buckets_resize(t, 1024);
+	return t;
+}
+
+void rfm_flow_table_free(struct rfm_flow_table *t)
+{
+	if (!t)
+		return;
+	g_ptr_array_unref(t->chunks);
+	g_free(t->buckets);
+	g_array_unref(t->sinks);
+	g_hash_table_destroy(t->next_hop_ids);
+	g_ptr_array_unref(t->next_hops);
+	g_free(t);
+}
+
+void rfm_flow_table_set_options(struct rfm_flow_table *t, const struct rfm_flow_table_options *opts,
+				guint64 now_ms)
+{
+	t->opts = *opts;
+	while (t->stats.active > t->opts.max_flows)
+		flow_end(t, flow_lru_victim(t), RFM_END_RESOURCES);
+	rfm_flow_table_expire(t, now_ms);
+}
+
+void rfm_flow_table_add_sink(struct rfm_flow_table *t, rfm_flow_sink_fn fn, void *user_data)
+{
+	struct sink s = {fn, user_data};
+
+	g_array_append_val(t->sinks, s);
+}
+
+void rfm_flow_table_get_stats(const struct rfm_flow_table *t, struct rfm_flow_table_stats *out)
+{
+	*out = t->stats;
+	out->capacity = t->opts.max_flows;
+}
+
+gsize rfm_flow_table_memory(const struct rfm_flow_table *t)
+{
+	return (gsize)t->chunks->len * CHUNK_SIZE * sizeof(struct flow) +
+	       (gsize)t->nbuckets * sizeof(guint32) + (gsize)t->next_hops->len * (16 + 32);
+}
+
+const char *rfm_end_reason_name(enum rfm_end_reason r)
+{
+	static const char *const names[RFM_END_MAX] = {
+		[RFM_END_IDLE] = "idle",	   [RFM_END_ACTIVE] = "active",
+		[RFM_END_EOF] = "end_of_flow",	   [RFM_END_FORCED] = "forced",
+		[RFM_END_RESOURCES] = "resources",
+	};
+
+	return r > 0 && r < RFM_END_MAX ? names[r] : "?";
+}

@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * flow_table.h - aggregation of sampled events into flows, and their expiry.
+ *
+ * Time is Unix milliseconds given by the caller (wall clock in the agent,
+ * capture time in replay); it must not go backwards. A flow ends:
+ *   1 idle timeout: no packet for idle_timeout (end = last packet);
+ *   2 active timeout: open for active_timeout; an interval record is sent and
+ *     counting goes on in a new interval;
+ *   3 end of flow: TCP FIN or RST seen, then no packet for tcp_end_grace;
+ *   4 forced end: flush (shutdown, reload, interface gone);
+ *   5 lack of resources: the table is full, the least recently seen flow goes.
+ * Timeouts are also checked when a packet arrives, so a record's content
+ * never depends on how often rfm_flow_table_expire() runs.
+ *
+ * Expired records go to the registered sinks, in the order they end.
+ */
+#ifndef RFM_FLOW_TABLE_H
+#define RFM_FLOW_TABLE_H
+
+#include <stdbool.h>
+#include <glib.h>
+
+#include "rfm_shared.h"
+
+/* IPFIX flowEndReason (RFC 7011 / IANA IE 136). */
+enum rfm_end_reason {
+	RFM_END_IDLE = 1,
+	RFM_END_ACTIVE = 2,
+	RFM_END_EOF = 3,
+	RFM_END_FORCED = 4,
+	RFM_END_RESOURCES = 5,
+	RFM_END_MAX = 6,
+};
+
+/*
+ * DOC: flow key. Addresses in network byte order (IPv4 in bytes 0..3, rest
+ * zero), ports in host byte order. For ICMP and ICMPv6 src_port is 0 and
+ * dst_port is type << 8 | code, as collectors expect. vlan_id is 0 without
+ * a tag. No padding, so keys compare with memcmp().
+ */
+struct rfm_flow_key {
+	__u8 src_addr[16];
+	__u8 dst_addr[16];
+	__u32 ifindex;
+	__u16 src_port;
+	__u16 dst_port;
+	__u16 vlan_id;
+	__u8 protocol;
+	__u8 direction : 1; /* enum rfm_direction */
+	__u8 ip_version : 7;
+};
+_Static_assert(sizeof(struct rfm_flow_key) == 44, "rfm_flow_key has no padding");
+
+/* A flow record as delivered to sinks. Valid only during the sink call. */
+struct rfm_flow_record {
+	struct rfm_flow_key key;
+	guint64 packets; /* sampled packets */
+	guint64 octets;	 /* sampled IP octets */
+	guint64 start_ms;
+	guint64 end_ms;
+	guint32 other_ifindex;
+	guint8 next_hop[16];
+	bool has_next_hop;
+	guint8 tcp_flags;  /* OR of every packet's flags */
+	guint8 dscp;	   /* of the first packet */
+	guint8 end_reason; /* enum rfm_end_reason */
+};
+
+typedef void (*rfm_flow_sink_fn)(const struct rfm_flow_record *rec, void *user_data);
+
+struct rfm_flow_table_options {
+	guint32 idle_timeout_ms;
+	guint32 active_timeout_ms;
+	guint32 max_flows;
+	bool tcp_end;
+	guint32 tcp_end_grace_ms;
+	guint32 max_next_hops; /* distinct next hops remembered; more are dropped, counted */
+};
+
+struct rfm_flow_table_stats {
+	guint64 created;
+	guint64 updates;
+	guint64 ended[RFM_END_MAX]; /* records by flowEndReason */
+	guint64 next_hops_dropped;  /* next hops not kept: max_next_hops reached */
+	guint32 active;
+	guint32 capacity; /* max_flows */
+};
+
+struct rfm_flow_table;
+
+struct rfm_flow_table *rfm_flow_table_new(const struct rfm_flow_table_options *opts);
+/* Frees without delivering anything; flush first to deliver. Accepts NULL. */
+void rfm_flow_table_free(struct rfm_flow_table *t);
+
+/*
+ * New timeouts and limits (reload). Flows over a smaller max_flows end with
+ * reason 5, least recently seen first; new timeouts apply at the next check.
+ */
+void rfm_flow_table_set_options(struct rfm_flow_table *t, const struct rfm_flow_table_options *opts,
+				guint64 now_ms);
+
+void rfm_flow_table_add_sink(struct rfm_flow_table *t, rfm_flow_sink_fn fn, void *user_data);
+
+/* Build the key of an event (exported for tests and tools). */
+void rfm_flow_key_from_event(struct rfm_flow_key *key, const struct rfm_event *ev);
+
+/* Account one sampled event seen at now_ms. */
+void rfm_flow_table_update(struct rfm_flow_table *t, const struct rfm_event *ev, guint64 now_ms);
+
+/* End every flow whose timeout has passed at now_ms. */
+void rfm_flow_table_expire(struct rfm_flow_table *t, guint64 now_ms);
+
+/* End every flow with reason 4 (forced end). */
+void rfm_flow_table_flush(struct rfm_flow_table *t);
+
+/* End the flows of one interface (both directions) with reason 4. */
+void rfm_flow_table_flush_interface(struct rfm_flow_table *t, guint32 ifindex);
+
+void rfm_flow_table_get_stats(const struct rfm_flow_table *t, struct rfm_flow_table_stats *out);
+
+/* Bytes held by the table (records, index, next hops) for memory accounting. */
+gsize rfm_flow_table_memory(const struct rfm_flow_table *t);
+
+const char *rfm_end_reason_name(enum rfm_end_reason r);
+
+#endif /* RFM_FLOW_TABLE_H */

@@ -166,6 +166,7 @@ static void iface_detach(struct agent *a, struct agent_if *ai, const char *why)
 {
 	g_autoptr(GError) err = NULL;
 
+	rfm_flow_table_expire(a->flows, agent_now(a));
 	rfm_flow_table_flush_interface(a->flows, ai->ifindex);
 	if (!rfm_datapath_detach(a->dp, ai->ifindex, &err))
 		g_warning("%s: %s", ai->name, err->message);
@@ -540,6 +541,7 @@ int rfm_agent_main(int argc, char **argv)
 
 	/* Shutdown: take in what the kernel still holds, end every flow, detach. */
 	rfm_datapath_drain(a.dp);
+	rfm_flow_table_expire(a.flows, agent_now(&a));
 	rfm_flow_table_flush(a.flows);
 	if (a.flow_out)
 		fflush(a.flow_out);

@@ -25,18 +25,22 @@
 /*
  * DOC: one flow, 104 bytes. Owned by a chunk of the table; referred to by
  * index everywhere (chunk << CHUNK_SHIFT | offset), never by pointer across
- * calls. hnext chains the hash bucket, or the free list when unused.
+ * calls. hnext chains the hash bucket, or the free list when unused. The
+ * start is kept as an age (last_ms - start_ms), bounded by active_timeout.
+ * seen orders packets within one millisecond (compared only between flows
+ * with the same last_ms, so its wrap-around is harmless).
  */
 struct flow {
 	struct rfm_flow_key key;
 	guint32 hnext;
 	guint64 packets;
 	guint64 octets;
-	guint64 start_ms;
 	guint64 last_ms;
-	guint32 lru_prev, lru_next; /* in lru or closing, per closing() */
+	guint32 age_ms;
+	guint32 lru_prev, lru_next; /* in lru or closing, per flow_closing() */
 	guint32 act_prev, act_next;
 	guint32 other_ifindex;
+	guint32 seen;
 	guint16 next_hop_id; /* 0 = none, else index + 1 into next_hops */
 	guint8 tcp_flags;
 	guint8 dscp;
@@ -74,6 +78,19 @@ static inline struct flow *flow_at(const struct rfm_flow_table *t, guint32 i)
 	struct flow *chunk = g_ptr_array_index(t->chunks, i >> CHUNK_SHIFT);
 
 	return &chunk[i & (CHUNK_SIZE - 1)];
+}
+
+static inline guint64 flow_start(const struct flow *f)
+{
+	return f->last_ms - f->age_ms;
+}
+
+/* Whether a was seen before b. */
+static inline bool seen_before(const struct flow *a, const struct flow *b)
+{
+	if (a->last_ms != b->last_ms)
+		return a->last_ms < b->last_ms;
+	return (gint32)(a->seen - b->seen) < 0;
 }
 
 static inline bool flow_closing(const struct rfm_flow_table *t, const struct flow *f)
@@ -241,7 +258,7 @@ static void deliver(struct rfm_flow_table *t, const struct flow *f, enum rfm_end
 	rec.key = f->key;
 	rec.packets = f->packets;
 	rec.octets = f->octets;
-	rec.start_ms = f->start_ms;
+	rec.start_ms = flow_start(f);
 	rec.end_ms = f->last_ms;
 	rec.other_ifindex = f->other_ifindex;
 	rec.has_next_hop = f->next_hop_id != 0;
@@ -283,9 +300,10 @@ static guint64 flow_deadline(const struct rfm_flow_table *t, const struct flow *
 {
 	bool closing = flow_closing(t, f);
 	guint64 quiet = f->last_ms + (closing ? t->opts.tcp_end_grace_ms : t->opts.idle_timeout_ms);
-	guint64 active = f->start_ms + t->opts.active_timeout_ms;
+	guint64 active = flow_start(f) + t->opts.active_timeout_ms;
 
-	if (active < quiet) {
+	/* On a tie the smaller flowEndReason wins: idle (1) < active (2) < end (3). */
+	if (active < quiet || (active == quiet && closing)) {
 		*reason = RFM_END_ACTIVE;
 		return active;
 	}
@@ -302,7 +320,7 @@ static guint32 flow_lru_victim(const struct rfm_flow_table *t)
 		return b;
 	if (b == NIL)
 		return a;
-	return flow_at(t, b)->last_ms < flow_at(t, a)->last_ms ? b : a;
+	return seen_before(flow_at(t, b), flow_at(t, a)) ? b : a;
 }
 
 void rfm_flow_key_from_event(struct rfm_flow_key *key, const struct rfm_event *ev)
@@ -344,14 +362,19 @@ void rfm_flow_table_update(struct rfm_flow_table *t, const struct rfm_event *ev,
 		}
 	}
 	if (i == NIL) {
-		if (t->stats.active >= t->opts.max_flows)
-			flow_end(t, flow_lru_victim(t), RFM_END_RESOURCES);
+		if (t->stats.active >= t->opts.max_flows) {
+			/* Flows already due end with their own reason, not as victims. */
+			rfm_flow_table_expire(t, now_ms);
+			if (t->stats.active >= t->opts.max_flows)
+				flow_end(t, flow_lru_victim(t), RFM_END_RESOURCES);
+		}
 		i = record_alloc(t);
 		f = flow_at(t, i);
 		f->key = key;
 		f->packets = 0;
 		f->octets = 0;
-		f->start_ms = now_ms;
+		f->last_ms = now_ms;
+		f->age_ms = 0;
 		f->tcp_flags = 0;
 		f->dscp = ev->dscp;
 		f->other_ifindex = ev->other_ifindex;
@@ -367,7 +390,11 @@ void rfm_flow_table_update(struct rfm_flow_table *t, const struct rfm_event *ev,
 	}
 	f->packets += ev->packets;
 	f->octets += ev->octets;
-	f->last_ms = now_ms;
+	if (now_ms > f->last_ms) {
+		f->age_ms += (guint32)(now_ms - f->last_ms);
+		f->last_ms = now_ms;
+	}
+	f->seen = (guint32)t->stats.updates;
 	f->tcp_flags |= ev->tcp_flags;
 	lru_append(t, lru_of(t, f), i);
 }
@@ -424,6 +451,7 @@ struct rfm_flow_table *rfm_flow_table_new(const struct rfm_flow_table_options *o
 	struct rfm_flow_table *t = g_new0(struct rfm_flow_table, 1);
 
 	t->opts = *opts;
+	t->opts.max_flows = MAX(1, opts->max_flows);
 	t->chunks = g_ptr_array_new_with_free_func(g_free);
 	t->free_head = NIL;
 	t->lru.head = t->lru.tail = NIL;
@@ -452,9 +480,32 @@ void rfm_flow_table_free(struct rfm_flow_table *t)
 void rfm_flow_table_set_options(struct rfm_flow_table *t, const struct rfm_flow_table_options *opts,
 				guint64 now_ms)
 {
+	/* What was due under the old options ends under them. */
+	rfm_flow_table_expire(t, now_ms);
+	if (opts->tcp_end != t->opts.tcp_end) {
+		/* Which flows are closing changes: rebuild both lists in recency order. */
+		guint32 a = t->lru.head, b = t->closing.head;
+
+		t->lru.head = t->lru.tail = t->closing.head = t->closing.tail = NIL;
+		t->opts.tcp_end = opts->tcp_end;
+		while (a != NIL || b != NIL) {
+			guint32 i;
+
+			if (b == NIL || (a != NIL && seen_before(flow_at(t, a), flow_at(t, b)))) {
+				i = a;
+				a = flow_at(t, a)->lru_next;
+			} else {
+				i = b;
+				b = flow_at(t, b)->lru_next;
+			}
+			lru_append(t, lru_of(t, flow_at(t, i)), i);
+		}
+	}
 	t->opts = *opts;
+	t->opts.max_flows = MAX(1, opts->max_flows);
 	while (t->stats.active > t->opts.max_flows)
 		flow_end(t, flow_lru_victim(t), RFM_END_RESOURCES);
+	/* And what is due under the new ones ends now. */
 	rfm_flow_table_expire(t, now_ms);
 }
 

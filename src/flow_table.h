@@ -9,11 +9,15 @@
  *     counting goes on in a new interval;
  *   3 end of flow: TCP FIN or RST seen, then no packet for tcp_end_grace;
  *   4 forced end: flush (shutdown, reload, interface gone);
- *   5 lack of resources: the table is full, the least recently seen flow goes.
- * Timeouts are also checked when a packet arrives, so a record's content
- * never depends on how often rfm_flow_table_expire() runs.
+ *   5 lack of resources: the table is full, the least recently seen flow goes
+ *     (packets in the same millisecond: the earlier one is the older).
+ * A flow's own timeouts are checked when its next packet arrives, and every
+ * due flow ends before a victim is chosen, so a record's content never
+ * depends on how often rfm_flow_table_expire() runs. On a tie between
+ * deadlines the smaller reason code wins. The other interface, the next hop
+ * and the DSCP of a record are those of its first packet.
  *
- * Expired records go to the registered sinks, in the order they end.
+ * Expired records go to the registered sinks as they end.
  */
 #ifndef RFM_FLOW_TABLE_H
 #define RFM_FLOW_TABLE_H
@@ -111,7 +115,8 @@ void rfm_flow_table_update(struct rfm_flow_table *t, const struct rfm_event *ev,
 /* End every flow whose timeout has passed at now_ms. */
 void rfm_flow_table_expire(struct rfm_flow_table *t, guint64 now_ms);
 
-/* End every flow with reason 4 (forced end). */
+/* End every flow with reason 4 (forced end); run expire(now) first so flows already due keep their
+ * own reason. */
 void rfm_flow_table_flush(struct rfm_flow_table *t);
 
 /* End the flows of one interface (both directions) with reason 4. */

@@ -37,8 +37,9 @@ enum rfm_sample_mode {
 #define RFM_IF_FIB_LOOKUP (1U << 1) /* ingress: look up egress ifindex + next hop */
 
 /*
- * Key of the rfm_if_config hash map: one entry per attached interface and
- * direction. ifindex is in the namespace the program is attached in.
+ * Key of the rfm_if_config hash map (ifindex >= RFM_IF_ARRAY_MAX; smaller
+ * ones index the rfm_if_array map as ifindex * 2 + direction): one entry per
+ * configured interface and direction, in the program's network namespace.
  */
 struct rfm_if_key {
 	__u32 ifindex;
@@ -89,18 +90,19 @@ _Static_assert(sizeof(struct rfm_counter) == 16, "rfm_counter size");
  * Value of the per-CPU array rfm_counters, indexed by rfm_if_config.slot.
  * countdown and rate_seen belong to systematic sampling on this CPU: when
  * the configured rate differs from rate_seen the countdown restarts, so a
- * new rate applies from the next packet.
+ * new rate applies from the next packet. rng is random sampling's generator.
  */
 struct rfm_slot {
 	struct rfm_counter fam[RFM_FAMILY_MAX];
 	__u32 countdown;
 	__u32 rate_seen;
+	__u64 rng; /* xorshift64 state of random sampling; 0 = not seeded */
 };
-_Static_assert(sizeof(struct rfm_slot) == 56, "rfm_slot size");
+_Static_assert(sizeof(struct rfm_slot) == 64, "rfm_slot size");
 
 /* Per-CPU statistics of the data path (rfm_stats array index). */
 enum rfm_stat {
-	RFM_STAT_SAMPLED = 0,  /* packets selected by sampling */
+	RFM_STAT_SAMPLED = 0,  /* selected by sampling: the sum of the next five, by user space */
 	RFM_STAT_EVENTS,       /* events submitted to the ring buffer */
 	RFM_STAT_RINGBUF_FULL, /* bpf_ringbuf_reserve() failed: event lost */
 	RFM_STAT_NOT_IP,       /* sampled, not IPv4/IPv6: no event */
@@ -163,6 +165,9 @@ _Static_assert(__builtin_offsetof(struct rfm_event, direction) == 80, "rfm_event
 
 /* Program return value that passes the packet on: TCX_NEXT == TC_ACT_UNSPEC. */
 #define RFM_TC_NEXT (-1)
+
+/* ifindexes below this have their configuration in an array (fast path). */
+#define RFM_IF_ARRAY_MAX 4096
 
 /* Limits of the parser. */
 #define RFM_MAX_VLAN_TAGS 3   /* tags skipped in the frame (two recorded) */

@@ -207,18 +207,41 @@ static guint32 slot_take(struct rfm_datapath *dp)
 	return 0;
 }
 
+/*
+ * Write (cfg) or remove (NULL) the configuration of (ifindex, dir) where the
+ * program looks for it: the array for small ifindexes, else the hash.
+ * Returns 0 or -1 with errno set.
+ */
+static int if_config_write(struct rfm_datapath *dp, guint32 ifindex, enum rfm_direction dir,
+			   const struct rfm_if_config *cfg)
+{
+	if (ifindex < RFM_IF_ARRAY_MAX) {
+		struct rfm_if_config none = {0};
+		guint32 idx = ifindex * RFM_DIR_MAX + dir;
+
+		return bpf_map_update_elem(bpf_map__fd(dp->skel->maps.rfm_if_array), &idx,
+					   cfg ? cfg : &none, BPF_ANY);
+	} else {
+		struct rfm_if_key key = {.ifindex = ifindex, .direction = dir};
+		int fd = bpf_map__fd(dp->skel->maps.rfm_if_config);
+
+		if (!cfg)
+			return bpf_map_delete_elem(fd, &key);
+		return bpf_map_update_elem(fd, &key, cfg, BPF_ANY);
+	}
+}
+
 static void ifstate_drop(struct rfm_datapath *dp, struct rfm_ifstate *st, bool detach)
 {
 	for (int d = 0; d < RFM_DIR_MAX; d++) {
 		struct rfm_hook *h = &st->hook[d];
-		struct rfm_if_key key = {.ifindex = st->ifindex, .direction = d};
 
 		if (detach)
 			hook_detach(dp, st->ifindex, d, h);
 		else if (h->link_fd >= 0)
 			close(h->link_fd);
 		if (h->slot) {
-			bpf_map_delete_elem(bpf_map__fd(dp->skel->maps.rfm_if_config), &key);
+			if_config_write(dp, st->ifindex, d, NULL);
 			slot_release(dp, h->slot);
 		}
 	}
@@ -261,7 +284,6 @@ static struct rfm_ifstate *ifstate_get(struct rfm_datapath *dp, guint32 ifindex,
 bool rfm_datapath_configure(struct rfm_datapath *dp, guint32 ifindex, enum rfm_direction dir,
 			    const struct rfm_if_settings *s, GError **error)
 {
-	struct rfm_if_key key = {.ifindex = ifindex, .direction = dir};
 	struct rfm_ifstate *st;
 	struct rfm_hook *h;
 	bool created;
@@ -291,8 +313,7 @@ bool rfm_datapath_configure(struct rfm_datapath *dp, guint32 ifindex, enum rfm_d
 	h->config.slot = h->slot;
 	h->config.flags = (s->l3_device ? RFM_IF_L3 : 0) |
 			  (s->fib_lookup && dir == RFM_DIR_INGRESS ? RFM_IF_FIB_LOOKUP : 0);
-	if (bpf_map_update_elem(bpf_map__fd(dp->skel->maps.rfm_if_config), &key, &h->config,
-				BPF_ANY)) {
+	if (if_config_write(dp, ifindex, dir, &h->config)) {
 		int e = errno;
 
 		g_set_error(error, RFM_DATAPATH_ERROR, RFM_DATAPATH_ERROR_LIMIT,
@@ -511,6 +532,10 @@ void rfm_datapath_read_stats(const struct rfm_datapath *dp, guint64 out[RFM_STAT
 		for (int c = 0; c < dp->ncpus; c++)
 			out[i] += per_cpu[c];
 	}
+	/* Not counted by the program (one increment less per sampled packet). */
+	out[RFM_STAT_SAMPLED] = out[RFM_STAT_EVENTS] + out[RFM_STAT_RINGBUF_FULL] +
+				out[RFM_STAT_NOT_IP] + out[RFM_STAT_TRUNCATED] +
+				out[RFM_STAT_BAD_HEADER];
 }
 
 int rfm_datapath_drain(struct rfm_datapath *dp)

@@ -59,11 +59,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tcx_counter: cannot load: %s\n", strerror(errno));
 		goto out;
 	}
-	link_fd = bpf_link_create(bpf_program__fd(skel->progs.tcx_count), ifindex, TCX_INGRESS,
-				  NULL);
+	link_fd =
+		bpf_link_create(bpf_program__fd(skel->progs.tcx_count), ifindex, TCX_INGRESS, NULL);
 	if (link_fd < 0) {
-		fprintf(stderr, "tcx_counter: cannot attach to %s: %s\n", argv[1],
-			strerror(errno));
+		fprintf(stderr, "tcx_counter: cannot attach to %s: %s\n", argv[1], strerror(errno));
 		goto out;
 	}
 	printf("ready\n");

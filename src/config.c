@@ -11,6 +11,7 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -240,12 +241,71 @@ static const struct cfg_setting log_settings[] = {
 static const struct cfg_table log_table = CFG_TABLE(log_settings, LG, NULL);
 #undef LG
 
+static void bmp_check(const struct cfg_group *g);
+static void bmp_connect_check(const struct cfg_group *g);
+
+#define BC struct rfm_config_bmp_connect
+static const struct cfg_setting bmp_connect_settings[] = {
+	SET_STRING("address", BC, address, NULL, "router address (IPv4 or IPv6 literal)",
+		   .flags = CFG_REQUIRED | CFG_NONEMPTY),
+	SET_UINT("port", BC, port, 0, 1, 65535, "the router's BMP listener port",
+		 .flags = CFG_REQUIRED),
+};
+static const struct cfg_table bmp_connect_table =
+	CFG_TABLE(bmp_connect_settings, BC, bmp_connect_check);
+#undef BC
+
+#define BM struct rfm_config_bmp
+static const struct cfg_setting bmp_settings[] = {
+	SET_STRING("listen", BM, listen, "127.0.0.1", "address routers connect to"),
+	SET_UINT("port", BM, port, 0, 0, 65535, "TCP port to listen on; 0 = no listener"),
+	SET_STRV("allow", BM, allow, NULL,
+		 "router addresses allowed to connect; empty = any that reaches listen"),
+	SET_LIST("connect", BM, connect, &bmp_connect_table,
+		 "routers whose BMP listener rfm connects to ({ address; port; })"),
+	SET_UINT("max_sessions", BM, max_sessions, 16, 1, 4096, "BMP sessions at once"),
+	SET_UINT("max_peers", BM, max_peers, 1024, 1, 1000000,
+		 "BGP peers (per RIB view) held from all sessions"),
+	SET_UINT("max_routes_per_peer", BM, max_routes_per_peer, 4000000, 1, 100000000,
+		 "routes kept per peer and view; more are dropped and counted"),
+	SET_UINT("max_message_size", BM, max_message_size, 1U << 20, 4096, 16U << 20,
+		 "largest BMP message accepted, bytes; larger closes the session", .unit = "bytes"),
+	SET_DURATION("connect_retry_max", BM, connect_retry_max_ms, 60000, 1000, 3600000,
+		     "longest wait between two connection attempts to a router"),
+};
+static const struct cfg_table bmp_table = CFG_TABLE(bmp_settings, BM, bmp_check);
+#undef BM
+
+#define MM struct rfm_config_mmdb
+static const struct cfg_setting mmdb_settings[] = {
+	SET_STRING("asn", MM, asn, NULL, "ASN database (GeoLite2-ASN layout or compatible)",
+		   .flags = CFG_NONEMPTY | CFG_INHERIT),
+	SET_STRING("city", MM, city, NULL, "City database (GeoLite2-City layout or compatible)",
+		   .flags = CFG_NONEMPTY | CFG_INHERIT),
+};
+static const struct cfg_table mmdb_table = CFG_TABLE(mmdb_settings, MM, NULL);
+#undef MM
+
+#define EN struct rfm_config_enrich
+static const struct cfg_setting enrich_settings[] = {
+	SET_GROUP("mmdb", EN, mmdb, struct rfm_config_mmdb, &mmdb_table,
+		  "MaxMind DB files: AS numbers (fallback) and geography"),
+	SET_GROUP("bmp", EN, bmp, struct rfm_config_bmp, &bmp_table,
+		  "BMP sessions feeding the RIB: AS numbers first"),
+	SET_BOOL("use_default_route", EN, use_default_route, false,
+		 "attribute flows to a default route (0.0.0.0/0, ::/0)"),
+};
+static const struct cfg_table enrich_table = CFG_TABLE(enrich_settings, EN, NULL);
+#undef EN
+
 #define RC struct rfm_config
 static const struct cfg_setting root_settings[] = {
 	SET_GROUP("datapath", RC, datapath, struct rfm_config_datapath, &datapath_table,
 		  "the BPF classifier: where it attaches, how it samples"),
 	SET_GROUP("flows", RC, flows, struct rfm_config_flows, &flows_table, "the flow table"),
 	SET_GROUP("log", RC, log, struct rfm_config_log, &log_table, "logging"),
+	SET_GROUP("enrich", RC, enrich, struct rfm_config_enrich, &enrich_table,
+		  "AS numbers and geography added to flow records"),
 };
 static const struct cfg_table root_table = CFG_TABLE(root_settings, RC, NULL);
 #undef RC
@@ -802,6 +862,41 @@ static void flows_check(const struct cfg_group *g)
 		cfg_group_error(g, cfg_member(g, "active_timeout"), "active_timeout",
 				"%s s is less than %s.idle_timeout (%s s by default)", active_s,
 				g->path, idle_s);
+}
+
+static bool is_ip_literal(const char *s)
+{
+	guint8 buf[16];
+
+	return s && (inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1);
+}
+
+static void bmp_check(const struct cfg_group *g)
+{
+	const struct rfm_config_bmp *b = g->obj;
+	const config_setting_t *allow = cfg_member(g, "allow");
+
+	if (cfg_valid(g, "listen") && !is_ip_literal(b->listen))
+		cfg_group_error(g, cfg_member(g, "listen"), "listen",
+				"\"%s\" is not an IPv4 or IPv6 address", b->listen);
+	if (!cfg_valid(g, "allow"))
+		return;
+	for (gsize i = 0; b->allow && b->allow[i]; i++) {
+		g_autofree char *sub = g_strdup_printf("allow[%" G_GSIZE_FORMAT "]", i);
+
+		if (!is_ip_literal(b->allow[i]))
+			cfg_group_error(g, cfg_elem(allow, i), sub,
+					"\"%s\" is not an IPv4 or IPv6 address", b->allow[i]);
+	}
+}
+
+static void bmp_connect_check(const struct cfg_group *g)
+{
+	const struct rfm_config_bmp_connect *c = g->obj;
+
+	if (cfg_valid(g, "address") && !is_ip_literal(c->address))
+		cfg_group_error(g, cfg_member(g, "address"), "address",
+				"\"%s\" is not an IPv4 or IPv6 address", c->address);
 }
 
 /* ---- life cycle -------------------------------------------------------- */

@@ -69,12 +69,45 @@ struct rfm_config_log {
 	int target; /* enum rfm_log_target of log.h, default RFM_LOG_STDERR */
 };
 
+/* DOC: one element of enrich.bmp.connect: a router's BMP listener rfm connects to. */
+struct rfm_config_bmp_connect {
+	char *address; /* owned, IPv4 or IPv6 literal */
+	guint32 port;  /* 1 .. 65535 */
+};
+
+/* DOC: section enrich.bmp: BMP sessions (RFC 7854) feeding the RIB. */
+struct rfm_config_bmp {
+	char *listen;		      /* owned, address to listen on, default "127.0.0.1" */
+	guint32 port;		      /* 0 = no listener (default), else 1 .. 65535 */
+	char **allow;		      /* owned, router addresses allowed in; empty = any */
+	GArray *connect;	      /* owned, of struct rfm_config_bmp_connect, never NULL */
+	guint32 max_sessions;	      /* default 16 */
+	guint32 max_peers;	      /* peers x views held in the RIB, default 1024 */
+	guint32 max_routes_per_peer;  /* default 4000000 */
+	guint32 max_message_size;     /* bytes, default 1 MiB */
+	guint32 connect_retry_max_ms; /* backoff ceiling of active sessions, default 60 s */
+};
+
+/* DOC: section enrich.mmdb: MaxMind DB files; NULL = not used. */
+struct rfm_config_mmdb {
+	char *asn;  /* owned */
+	char *city; /* owned */
+};
+
+/* DOC: section enrich: AS numbers and geography added to flow records. */
+struct rfm_config_enrich {
+	struct rfm_config_mmdb mmdb;
+	struct rfm_config_bmp bmp;
+	bool use_default_route; /* attribute flows to a 0/0 route, default false */
+};
+
 /* DOC: a whole configuration. Owned by whoever loaded it; never changed after loading. */
 struct rfm_config {
 	char *path; /* owned, file (or name) it was read from; NULL from rfm_config_new_default() */
 	struct rfm_config_datapath datapath;
 	struct rfm_config_flows flows;
 	struct rfm_config_log log;
+	struct rfm_config_enrich enrich;
 };
 
 /*

@@ -68,10 +68,10 @@ static void test_unknown_section(void)
 {
 	assert_invalid(DP_MIN "\nipfix_typo = { port = 4739; };\n",
 		       "test.conf:3: ipfix_typo: unknown section (sections are: datapath, flows, "
-		       "log)");
+		       "log, enrich)");
 	assert_invalid(DP_MIN "sampling = 10;\n",
 		       "test.conf:2: sampling: unknown section (sections are: datapath, flows, "
-		       "log)");
+		       "log, enrich)");
 }
 
 static void test_wrong_type(void)

@@ -94,8 +94,9 @@ struct ingest {
 	guint64 next_expire_ms;
 	guint32 tick; /* events since now_ms last advanced */
 	guint32 events_per_ms;
-	guint64 events;	  /* events the table callback saw */
-	guint64 checksum; /* what the reading baseline of --callgrind sums */
+	guint64 events;		     /* events the table callback saw */
+	guint64 checksum;	     /* what the reading baseline of --callgrind sums */
+	struct rfm_flow_batch batch; /* events copied out of the ring, as the agent does */
 };
 
 /* DOC: one row of the throughput table. Owned by struct bench; eps owned. */
@@ -169,6 +170,7 @@ static inline void ingest_tick(struct ingest *in)
 	in->tick = 0;
 	in->now_ms++;
 	if (in->now_ms >= in->next_expire_ms) {
+		rfm_flow_table_update_batch(in->table, &in->batch);
 		rfm_flow_table_expire(in->table, in->now_ms);
 		in->next_expire_ms += BENCH_EXPIRE_MS;
 	}
@@ -181,7 +183,7 @@ static int ingest_table_cb(void *ctx, void *data, size_t size)
 
 	if (size < sizeof(struct rfm_event))
 		return 0;
-	rfm_flow_table_update(in->table, data, in->now_ms);
+	rfm_flow_batch_add(in->table, &in->batch, data, in->now_ms);
 	in->events++;
 	ingest_tick(in);
 	return 0;
@@ -378,6 +380,7 @@ static void memory_child(guint32 nflows, int fd)
 		bench_gen_event(&ev, i, bench_gen_hash(i ^ BENCH_SEED));
 		ingest_table_cb(&in, &ev, sizeof(ev));
 	}
+	rfm_flow_table_update_batch(in.table, &in.batch);
 	r.rss_delta = proc_status_bytes("VmRSS") - rss0;
 	r.heap_delta = malloc_in_use() - heap0;
 	r.table_bytes = rfm_flow_table_memory(in.table);
@@ -546,6 +549,7 @@ static int bench_fill(struct bench *b, int i)
 			return err;
 		t0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
 		got = ring_buffer__consume(b->rb_tab);
+		rfm_flow_table_update_batch(in->table, &in->batch);
 		t += clock_s(CLOCK_THREAD_CPUTIME_ID) - t0;
 		if (got != (int)k) {
 			fprintf(stderr, "bench_ingest: fill consumed %d of %u\n", got, k);
@@ -584,6 +588,8 @@ static int bench_turn(struct bench *b, struct variant *v, guint rep, bool record
 	c0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
 	t0 = now_s();
 	got = ring_buffer__consume(rb);
+	if (in)
+		rfm_flow_table_update_batch(in->table, &in->batch);
 	t1 = now_s();
 	c1 = clock_s(CLOCK_THREAD_CPUTIME_ID);
 	if (got < 0) {
@@ -861,6 +867,7 @@ static int callgrind_run(enum bench_gen_mode mode, guint32 nflows, guint32 neven
 
 		bench_gen_event(&evs[i], idx, g_rand_int(rng));
 	}
+	rfm_flow_table_update_batch(in.table, &in.batch);
 	rfm_flow_table_get_stats(in.table, &st0);
 
 #if BENCH_HAVE_CALLGRIND
@@ -869,6 +876,7 @@ static int callgrind_run(enum bench_gen_mode mode, guint32 nflows, guint32 neven
 #endif
 	for (guint32 i = 0; i < nevents; i++)
 		cb(&in, &evs[i], sizeof(evs[i]));
+	rfm_flow_table_update_batch(in.table, &in.batch);
 #if BENCH_HAVE_CALLGRIND
 	CALLGRIND_TOGGLE_COLLECT;
 	CALLGRIND_STOP_INSTRUMENTATION;

@@ -433,7 +433,8 @@ static __always_inline void rfm_fib(struct __sk_buff *skb, struct rfm_event *ev)
  * function, so the verifier checks it once and not once per path through
  * rfm_handle() (one call per sampled packet, about 1 ns).
  */
-static __always_inline int rfm_sample(struct __sk_buff *skb, __u32 if_flags, __u32 dir, __u32 segs)
+static __always_inline int rfm_sample(struct __sk_buff *skb, __u32 if_flags, __u32 dir, __u32 segs,
+				      __u32 rate)
 {
 	struct rfm_event *ev;
 	int rc;
@@ -463,6 +464,7 @@ static __always_inline int rfm_sample(struct __sk_buff *skb, __u32 if_flags, __u
 	ev->ifindex = skb->ifindex;
 	ev->direction = dir;
 	ev->packets = segs;
+	ev->sample_rate = rate;
 	if (dir == RFM_DIR_EGRESS)
 		ev->other_ifindex = skb->ingress_ifindex;
 	else if (if_flags & RFM_IF_FIB_LOOKUP)
@@ -552,7 +554,7 @@ static __always_inline int rfm_handle(struct __sk_buff *skb, __u32 dir)
 			return RFM_TC_NEXT;
 	}
 
-	rfm_sample(skb, if_flags, dir, segs);
+	rfm_sample(skb, if_flags, dir, segs, rate);
 	return RFM_TC_NEXT;
 }
 

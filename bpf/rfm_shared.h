@@ -155,13 +155,16 @@ struct rfm_event {
 	__u8 tcp_flags;	 /* byte 13 of the TCP header (CWR..FIN) */
 	__u8 icmp_type;
 	__u8 icmp_code;
-	__u8 dscp;  /* 6 bits */
-	__u8 flags; /* RFM_EV_* */
+	__u8 dscp;	   /* 6 bits */
+	__u8 flags;	   /* RFM_EV_* */
+	__u32 sample_rate; /* the 1-in-N rate this packet was sampled at */
+	__u32 pad;
 };
-_Static_assert(sizeof(struct rfm_event) == 88, "rfm_event size");
+_Static_assert(sizeof(struct rfm_event) == 96, "rfm_event size");
 _Static_assert(__builtin_offsetof(struct rfm_event, src_addr) == 24, "rfm_event src_addr");
 _Static_assert(__builtin_offsetof(struct rfm_event, src_port) == 72, "rfm_event src_port");
 _Static_assert(__builtin_offsetof(struct rfm_event, direction) == 80, "rfm_event direction");
+_Static_assert(__builtin_offsetof(struct rfm_event, sample_rate) == 88, "rfm_event sample_rate");
 
 /* Program return value that passes the packet on: TCX_NEXT == TC_ACT_UNSPEC. */
 #define RFM_TC_NEXT (-1)

@@ -44,25 +44,6 @@ struct agent_if {
 	int directions;
 };
 
-/* DOC: the state of one agent run, owned by rfm_agent_main()'s stack frame. */
-struct agent {
-	GMainLoop *loop;	      /* owned */
-	struct rfm_config *cfg;	      /* owned; replaced whole on reload */
-	struct rfm_datapath *dp;      /* owned */
-	struct rfm_flow_table *flows; /* owned */
-	struct rfm_linkwatch *lw;     /* owned */
-	GHashTable *ifaces;	      /* ifindex -> struct agent_if (owned) */
-	struct rfm_clock clock;
-	guint64 now_ms;	 /* never goes backwards */
-	FILE *flow_out;	 /* --print json target, or NULL; owned unless stdout */
-	FILE *event_out; /* --print-events target (stdout) or NULL */
-	GString *line;	 /* reused output buffer */
-	guint drain_source;
-	guint64 events;
-	guint64 reloads_ok, reloads_failed;
-	guint64 attach_errors;
-};
-
 /* Command-line settings that override the configuration file. */
 struct agent_cli {
 	char *config_path;
@@ -78,6 +59,27 @@ struct agent_cli {
 	char *print;
 	char *output;
 	gboolean print_events;
+};
+
+/* DOC: the state of one agent run, owned by rfm_agent_main()'s stack frame. */
+struct agent {
+	GMainLoop *loop;	      /* owned */
+	struct rfm_config *cfg;	      /* owned; replaced whole on reload */
+	struct rfm_datapath *dp;      /* owned */
+	struct rfm_flow_table *flows; /* owned */
+	struct rfm_linkwatch *lw;     /* owned */
+	GHashTable *ifaces;	      /* ifindex -> struct agent_if (owned) */
+	struct rfm_clock clock;
+	guint64 now_ms;		     /* never goes backwards */
+	FILE *flow_out;		     /* --print json target, or NULL; owned unless stdout */
+	FILE *event_out;	     /* --print-events target (stdout) or NULL */
+	GString *line;		     /* reused output buffer */
+	const struct agent_cli *cli; /* borrowed: overrides re-applied on reload */
+	struct rfm_flow_batch batch;
+	guint drain_source;
+	guint64 events;
+	guint64 reloads_ok, reloads_failed;
+	guint64 attach_errors;
 };
 
 static guint64 agent_now(struct agent *a)
@@ -103,18 +105,31 @@ static void on_event(const struct rfm_event *ev, void *user_data)
 		g_string_append_c(a->line, '\n');
 		fwrite(a->line->str, 1, a->line->len, a->event_out);
 	}
-	rfm_flow_table_update(a->flows, ev, a->now_ms);
+	rfm_flow_batch_add(a->flows, &a->batch, ev, a->now_ms);
+}
+
+/*
+ * Bring the flow table up to date: every event the kernel has written so
+ * far is accounted. Before anything that ends flows (expiry, a flush), so
+ * that events already sampled are never left to open new flows after it.
+ */
+static void agent_sync(struct agent *a)
+{
+	int n = rfm_datapath_drain(a->dp);
+
+	if (n < 0)
+		rfm_warning_ratelimited("ring buffer: %s", g_strerror(-n));
+	rfm_flow_table_update_batch(a->flows, &a->batch);
 }
 
 static void on_flow(const struct rfm_flow_record *rec, void *user_data)
 {
 	struct agent *a = user_data;
-	struct agent_if *ai = g_hash_table_lookup(a->ifaces, GUINT_TO_POINTER(rec->key.ifindex));
 
 	if (!a->flow_out)
 		return;
 	g_string_truncate(a->line, 0);
-	rfm_flow_append_json(a->line, rec, ai ? ai->sampling : a->cfg->datapath.sampling);
+	rfm_flow_append_json(a->line, rec);
 	g_string_append_c(a->line, '\n');
 	fwrite(a->line->str, 1, a->line->len, a->flow_out);
 }
@@ -122,10 +137,8 @@ static void on_flow(const struct rfm_flow_record *rec, void *user_data)
 static gboolean on_drain(gpointer user_data)
 {
 	struct agent *a = user_data;
-	int n = rfm_datapath_drain(a->dp);
 
-	if (n < 0)
-		rfm_warning_ratelimited("ring buffer: %s", g_strerror(-n));
+	agent_sync(a);
 	rfm_flow_table_expire(a->flows, agent_now(a));
 	if (a->flow_out)
 		fflush(a->flow_out);
@@ -166,6 +179,7 @@ static void iface_detach(struct agent *a, struct agent_if *ai, const char *why)
 {
 	g_autoptr(GError) err = NULL;
 
+	agent_sync(a);
 	rfm_flow_table_expire(a->flows, agent_now(a));
 	rfm_flow_table_flush_interface(a->flows, ai->ifindex);
 	if (!rfm_datapath_detach(a->dp, ai->ifindex, &err))
@@ -196,9 +210,15 @@ static void iface_apply(struct agent *a, guint32 ifindex, const char *name)
 	}
 	if (ai && ai->directions != dirs)
 		iface_detach(a, ai, "directions changed");
-	else if (ai)
-		/* Records must not mix sampling rates: end them before the change. */
+	else if (ai) {
+		/*
+		 * Records never mix sampling rates (the flow table ends a flow whose
+		 * packets change rate); end them now rather than at their next packet.
+		 */
+		agent_sync(a);
+		rfm_flow_table_expire(a->flows, agent_now(a));
 		rfm_flow_table_flush_interface(a->flows, ifindex);
+	}
 
 	s.sample_rate = sampling;
 	s.sample_mode = mode;
@@ -239,6 +259,8 @@ static void on_link(enum rfm_link_event what, guint32 ifindex, const char *name,
 	if (what == RFM_LINK_DEL) {
 		if (ai) {
 			/* Its TCX links went with it: only our state is left to drop. */
+			agent_sync(a);
+			rfm_flow_table_expire(a->flows, agent_now(a));
 			rfm_flow_table_flush_interface(a->flows, ifindex);
 			rfm_datapath_forget(a->dp, ifindex);
 			g_message("%s (ifindex %u) is gone", ai->name, ifindex);
@@ -335,7 +357,8 @@ static bool parse_choice(const char *value, const char *const *names, int n, int
 }
 
 /* Load the file (if any) and lay the command-line overrides on top. */
-static struct rfm_config *config_build(const struct agent_cli *cli, GError **error)
+static struct rfm_config *config_build(const struct agent_cli *cli, const char *path,
+				       GError **error)
 {
 	static const char *const modes[] = {"random", "systematic"};
 	static const char *const attaches[] = {"auto", "tcx", "tc"};
@@ -343,8 +366,8 @@ static struct rfm_config *config_build(const struct agent_cli *cli, GError **err
 	struct rfm_config *cfg;
 	int v;
 
-	if (cli->config_path)
-		cfg = rfm_config_load(cli->config_path, error);
+	if (path)
+		cfg = rfm_config_load(path, error);
 	else if (cli->interfaces)
 		cfg = rfm_config_new_default();
 	else
@@ -392,7 +415,7 @@ static gboolean on_reload(gpointer user_data)
 		g_message("SIGHUP: no configuration file to reload");
 		return G_SOURCE_CONTINUE;
 	}
-	cfg = rfm_config_load(a->cfg->path, &err);
+	cfg = config_build(a->cli, a->cfg->path, &err);
 	if (!cfg) {
 		a->reloads_failed++;
 		g_warning("reload failed, the previous configuration stays in force:\n%s",
@@ -473,7 +496,7 @@ int rfm_agent_main(int argc, char **argv)
 	    (cli.attach && !parse_choice(cli.attach, attaches, 3, &v)) ||
 	    (cli.direction && !parse_choice(cli.direction, dir_names, 3, &v)) ||
 	    (cli.print && g_strcmp0(cli.print, "json")) || cli.sampling < -1 || cli.drain_ms < 0 ||
-	    cli.duration_s < 0) {
+	    cli.drain_ms > 1000 || cli.duration_s < 0) {
 		g_printerr("rfm agent: invalid --sampling, --sampling-mode, --attach, --direction, "
 			   "--print or interval\n");
 		rc = 2;
@@ -481,7 +504,8 @@ int rfm_agent_main(int argc, char **argv)
 	}
 
 	rfm_log_setup(RFM_LOG_INFO, RFM_LOG_STDERR);
-	a.cfg = config_build(&cli, &err);
+	a.cli = &cli;
+	a.cfg = config_build(&cli, cli.config_path, &err);
 	if (!a.cfg) {
 		g_printerr("rfm agent: %s\n", err->message);
 		rc = 2;
@@ -540,7 +564,7 @@ int rfm_agent_main(int argc, char **argv)
 	g_main_loop_run(a.loop);
 
 	/* Shutdown: take in what the kernel still holds, end every flow, detach. */
-	rfm_datapath_drain(a.dp);
+	agent_sync(&a);
 	rfm_flow_table_expire(a.flows, agent_now(&a));
 	rfm_flow_table_flush(a.flows);
 	if (a.flow_out)

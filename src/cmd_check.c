@@ -22,15 +22,19 @@ int rfm_check_config_main(int argc, char **argv)
 		 "Print the effective configuration, defaults filled in", NULL},
 		{NULL},
 	};
-	g_autoptr(GOptionContext) ctx = g_option_context_new("- validate a configuration file");
+	g_autoptr(GOptionContext) ctx =
+		g_option_context_new("[FILE] - validate a configuration file");
 	g_autoptr(GError) err = NULL;
 	struct rfm_config *cfg;
 
 	g_option_context_add_main_entries(ctx, entries, NULL);
-	if (!g_option_context_parse(ctx, &argc, &argv, &err) || argc > 1) {
-		g_printerr("rfm check-config: %s\n", err ? err->message : "unexpected argument");
+	if (!g_option_context_parse(ctx, &argc, &argv, &err) || argc > 2 || (argc == 2 && path)) {
+		g_printerr("rfm check-config: %s\n",
+			   err ? err->message : "give one file, with -c or as an argument");
 		return 2;
 	}
+	if (argc == 2)
+		path = g_strdup(argv[1]);
 	cfg = rfm_config_load(path ? path : RFM_CONFIG_DEFAULT_PATH, &err);
 	if (!cfg) {
 		g_printerr("%s\n", err->message);

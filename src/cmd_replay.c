@@ -28,7 +28,7 @@ static void on_record(const struct rfm_flow_record *rec, void *user_data)
 	struct json_sink *s = user_data;
 
 	g_string_truncate(s->line, 0);
-	rfm_flow_append_json(s->line, rec, s->sampling);
+	rfm_flow_append_json(s->line, rec);
 	g_string_append_c(s->line, '\n');
 	fwrite(s->line->str, 1, s->line->len, s->out);
 }

@@ -27,11 +27,12 @@ void rfm_event_append_json(GString *out, const struct rfm_event *ev)
 		"\"direction\":\"%s\",\"ip_version\":%u,\"protocol\":%u,\"src_addr\":\"%s\","
 		"\"dst_addr\":\"%s\",\"src_port\":%u,\"dst_port\":%u,\"icmp_type\":%u,"
 		"\"icmp_code\":%u,\"tcp_flags\":%u,\"dscp\":%u,\"packets\":%u,\"octets\":%u,"
-		"\"other_ifindex\":%u,",
+		"\"other_ifindex\":%u,\"sampling\":%u,",
 		(guint64)ev->tstamp_ns, ev->ifindex,
 		ev->direction < RFM_DIR_MAX ? dir_names[ev->direction] : "?", ev->ip_version,
 		ev->protocol, src, dst, ev->src_port, ev->dst_port, ev->icmp_type, ev->icmp_code,
-		ev->tcp_flags, ev->dscp, ev->packets, ev->octets, ev->other_ifindex);
+		ev->tcp_flags, ev->dscp, ev->packets, ev->octets, ev->other_ifindex,
+		ev->sample_rate);
 	if (ev->flags & RFM_EV_NEXT_HOP)
 		g_string_append_printf(out, "\"next_hop\":\"%s\",", nh);
 	else

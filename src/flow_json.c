@@ -6,7 +6,7 @@
 
 #include "event_json.h"
 
-void rfm_flow_append_json(GString *out, const struct rfm_flow_record *rec, guint32 sampling)
+void rfm_flow_append_json(GString *out, const struct rfm_flow_record *rec)
 {
 	const struct rfm_flow_key *k = &rec->key;
 	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], nh[INET6_ADDRSTRLEN];
@@ -26,7 +26,7 @@ void rfm_flow_append_json(GString *out, const struct rfm_flow_record *rec, guint
 		k->ifindex, k->direction == RFM_DIR_INGRESS ? "ingress" : "egress", k->ip_version,
 		k->protocol, src, dst, icmp ? 0 : k->src_port, icmp ? 0 : k->dst_port,
 		icmp ? k->dst_port >> 8 : 0, icmp ? k->dst_port & 0xff : 0, k->vlan_id,
-		rec->tcp_flags, rec->dscp, rec->packets, rec->octets, sampling, rec->start_ms,
+		rec->tcp_flags, rec->dscp, rec->packets, rec->octets, rec->sampling, rec->start_ms,
 		rec->end_ms, rec->end_reason, rec->other_ifindex);
 	if (rec->has_next_hop) {
 		rfm_addr_to_string(rec->next_hop, k->ip_version, nh, sizeof(nh));

@@ -13,7 +13,7 @@
 
 #include "flow_table.h"
 
-/* Append rec as one JSON object (no newline). sampling: the 1-in-N rate it was sampled at. */
-void rfm_flow_append_json(GString *out, const struct rfm_flow_record *rec, guint32 sampling);
+/* Append rec as one JSON object (no newline). */
+void rfm_flow_append_json(GString *out, const struct rfm_flow_record *rec);
 
 #endif /* RFM_FLOW_JSON_H */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 /*
  * flow_table.c - owns the flows: a chained hash index over records kept in
- * fixed-size chunks, and three time-ordered lists that make expiry O(1) per
+ * one reserved mapping, and three time-ordered lists that make expiry O(1) per
  * ended flow (no scan of the table):
  *
  *   lru      flows without FIN/RST, least recently seen first (idle timeout);
@@ -12,21 +12,21 @@
  * change, so active stays ordered by itself. An active timeout ends the
  * record: the next packet of the same key opens a new interval.
  */
+#define _GNU_SOURCE /* mremap */
 #include "flow_table.h"
 
+#include <errno.h>
 #include <string.h>
+#include <sys/mman.h>
 
-#define NIL	    G_MAXUINT32
-#define CHUNK_SHIFT 12
-#define CHUNK_SIZE  (1U << CHUNK_SHIFT)
-#define TCP_FIN	    0x01
-#define TCP_RST	    0x04
+#define NIL	G_MAXUINT32
+#define TCP_FIN 0x01
+#define TCP_RST 0x04
 
 /*
- * DOC: one flow, 104 bytes. Owned by a chunk of the table; referred to by
- * index everywhere (chunk << CHUNK_SHIFT | offset), never by pointer across
- * calls. hnext chains the hash bucket, or the free list when unused. The
- * start is kept as an age (last_ms - start_ms), bounded by active_timeout.
+ * DOC: one flow, 112 bytes. Owned by the table's record mapping; referred to
+ * by index everywhere, never by pointer across calls. hnext chains the hash bucket, or the free
+ * list when unused. The start is kept as an age (last_ms - start_ms), bounded by active_timeout.
  * seen orders packets within one millisecond (compared only between flows
  * with the same last_ms, so its wrap-around is harmless).
  */
@@ -41,11 +41,12 @@ struct flow {
 	guint32 act_prev, act_next;
 	guint32 other_ifindex;
 	guint32 seen;
+	guint32 sampling;    /* the 1-in-N rate of every packet counted */
 	guint16 next_hop_id; /* 0 = none, else index + 1 into next_hops */
 	guint8 tcp_flags;
 	guint8 dscp;
 };
-_Static_assert(sizeof(struct flow) == 104, "struct flow size");
+_Static_assert(sizeof(struct flow) == 112, "struct flow size");
 
 struct list {
 	guint32 head, tail;
@@ -54,8 +55,9 @@ struct list {
 /* DOC: the table. Owned by its creator; sinks' user_data are borrowed. */
 struct rfm_flow_table {
 	struct rfm_flow_table_options opts;
-	GPtrArray *chunks; /* struct flow[CHUNK_SIZE], owned */
-	guint32 nrecords;  /* records handed out from chunks so far */
+	struct flow *recs; /* owned mapping of cap records, reserved, touched as used */
+	gsize cap;	   /* records the mapping can hold (>= max_flows) */
+	guint32 nrecords;  /* records handed out from recs so far (high-water mark) */
 	guint32 free_head; /* free list through hnext */
 	guint32 *buckets;  /* owned */
 	guint32 nbuckets;  /* power of two */
@@ -75,9 +77,7 @@ struct sink {
 
 static inline struct flow *flow_at(const struct rfm_flow_table *t, guint32 i)
 {
-	struct flow *chunk = g_ptr_array_index(t->chunks, i >> CHUNK_SHIFT);
-
-	return &chunk[i & (CHUNK_SIZE - 1)];
+	return &t->recs[i];
 }
 
 static inline guint64 flow_start(const struct flow *f)
@@ -98,52 +98,56 @@ static inline bool flow_closing(const struct rfm_flow_table *t, const struct flo
 	return t->opts.tcp_end && f->key.protocol == 6 && (f->tcp_flags & (TCP_FIN | TCP_RST));
 }
 
-/* A 64-bit multiply-xorshift hash over the 44 key bytes, seeded per table. */
-static inline guint64 mix(guint64 h, guint64 w)
+/*
+ * Hash of the 44 key bytes: three 64x64->128-bit multiplies folded
+ * (wyhash-style), seeded per table so keys cannot be chosen to collide.
+ */
+static inline guint64 mum(guint64 a, guint64 b)
 {
-	h ^= w;
-	h *= 0x9e3779b97f4a7c15ULL;
-	return h ^ (h >> 29);
+	unsigned __int128 m = (unsigned __int128)a * b;
+
+	return (guint64)m ^ (guint64)(m >> 64);
 }
 
-static guint32 key_hash(const struct rfm_flow_table *t, const struct rfm_flow_key *k)
+static inline guint32 key_hash(const struct rfm_flow_table *t, const struct rfm_flow_key *k)
 {
-	guint64 w[5], h = t->seed;
+	guint64 w[5], h;
 	guint32 tail;
 
 	memcpy(w, k, sizeof(w));
 	memcpy(&tail, (const guint8 *)k + sizeof(w), sizeof(tail));
-	for (int i = 0; i < 5; i++)
-		h = mix(h, w[i]);
-	h = mix(h, tail);
+	h = mum(w[0] ^ t->seed, w[1] ^ 0xe7037ed1a0b428dbULL) ^
+	    mum(w[2] ^ 0xa0761d6478bd642fULL, w[3] ^ 0x8ebc6af09c88c6e3ULL) ^
+	    mum(w[4] ^ 0x589965cc75374cc3ULL, (guint64)tail ^ 0x1d8e4e27c47d124fULL);
+	h = mum(h, 0x9e3779b97f4a7c15ULL);
 	return (guint32)(h ^ (h >> 32));
 }
 
 /* --- lists ---------------------------------------------------------------- */
 
-#define LIST_FNS(name, prev, next)                                                     \
-	static void name##_append(struct rfm_flow_table *t, struct list *l, guint32 i) \
-	{                                                                              \
-		struct flow *f = flow_at(t, i);                                        \
-		f->prev = l->tail;                                                     \
-		f->next = NIL;                                                         \
-		if (l->tail != NIL)                                                    \
-			flow_at(t, l->tail)->next = i;                                 \
-		else                                                                   \
-			l->head = i;                                                   \
-		l->tail = i;                                                           \
-	}                                                                              \
-	static void name##_unlink(struct rfm_flow_table *t, struct list *l, guint32 i) \
-	{                                                                              \
-		struct flow *f = flow_at(t, i);                                        \
-		if (f->prev != NIL)                                                    \
-			flow_at(t, f->prev)->next = f->next;                           \
-		else                                                                   \
-			l->head = f->next;                                             \
-		if (f->next != NIL)                                                    \
-			flow_at(t, f->next)->prev = f->prev;                           \
-		else                                                                   \
-			l->tail = f->prev;                                             \
+#define LIST_FNS(name, prev, next)                                                            \
+	static inline void name##_append(struct rfm_flow_table *t, struct list *l, guint32 i) \
+	{                                                                                     \
+		struct flow *f = flow_at(t, i);                                               \
+		f->prev = l->tail;                                                            \
+		f->next = NIL;                                                                \
+		if (l->tail != NIL)                                                           \
+			flow_at(t, l->tail)->next = i;                                        \
+		else                                                                          \
+			l->head = i;                                                          \
+		l->tail = i;                                                                  \
+	}                                                                                     \
+	static inline void name##_unlink(struct rfm_flow_table *t, struct list *l, guint32 i) \
+	{                                                                                     \
+		struct flow *f = flow_at(t, i);                                               \
+		if (f->prev != NIL)                                                           \
+			flow_at(t, f->prev)->next = f->next;                                  \
+		else                                                                          \
+			l->head = f->next;                                                    \
+		if (f->next != NIL)                                                           \
+			flow_at(t, f->next)->prev = f->prev;                                  \
+		else                                                                          \
+			l->tail = f->prev;                                                    \
 	}
 
 LIST_FNS(lru, lru_prev, lru_next)
@@ -246,9 +250,7 @@ static guint32 record_alloc(struct rfm_flow_table *t)
 		t->free_head = flow_at(t, i)->hnext;
 		return i;
 	}
-	if ((t->nrecords & (CHUNK_SIZE - 1)) == 0)
-		g_ptr_array_add(t->chunks, g_new(struct flow, CHUNK_SIZE));
-	return t->nrecords++;
+	return t->nrecords++; /* < max_flows <= cap: the caller evicted first */
 }
 
 static void deliver(struct rfm_flow_table *t, const struct flow *f, enum rfm_end_reason reason)
@@ -267,6 +269,7 @@ static void deliver(struct rfm_flow_table *t, const struct flow *f, enum rfm_end
 	else
 		memset(rec.next_hop, 0, sizeof(rec.next_hop));
 	rec.tcp_flags = f->tcp_flags;
+	rec.sampling = f->sampling;
 	rec.dscp = f->dscp;
 	rec.end_reason = reason;
 	t->stats.ended[reason]++;
@@ -323,7 +326,21 @@ static guint32 flow_lru_victim(const struct rfm_flow_table *t)
 	return seen_before(flow_at(t, b), flow_at(t, a)) ? b : a;
 }
 
-void rfm_flow_key_from_event(struct rfm_flow_key *key, const struct rfm_event *ev)
+/* The fields of an event a flow keeps besides its key. */
+static inline void sample_from_event(struct rfm_flow_sample *s, const struct rfm_event *ev)
+{
+	s->packets = ev->packets;
+	s->octets = ev->octets;
+	s->other_ifindex = ev->other_ifindex;
+	s->sampling = ev->sample_rate;
+	s->tcp_flags = ev->tcp_flags;
+	s->dscp = ev->dscp;
+	s->has_next_hop = (ev->flags & RFM_EV_NEXT_HOP) != 0;
+	if (s->has_next_hop)
+		memcpy(s->next_hop, ev->next_hop, 16);
+}
+
+static inline void key_from_event(struct rfm_flow_key *key, const struct rfm_event *ev)
 {
 	memcpy(key->src_addr, ev->src_addr, 16);
 	memcpy(key->dst_addr, ev->dst_addr, 16);
@@ -341,23 +358,30 @@ void rfm_flow_key_from_event(struct rfm_flow_key *key, const struct rfm_event *e
 	}
 }
 
-void rfm_flow_table_update(struct rfm_flow_table *t, const struct rfm_event *ev, guint64 now_ms)
+void rfm_flow_key_from_event(struct rfm_flow_key *key, const struct rfm_event *ev)
 {
-	struct rfm_flow_key key;
+	key_from_event(key, ev);
+}
+
+static inline void update_one(struct rfm_flow_table *t, const struct rfm_flow_key *key, guint32 h,
+			      const struct rfm_flow_sample *ev, guint64 now_ms)
+{
 	enum rfm_end_reason reason;
+	struct list *was = NULL, *now;
 	struct flow *f;
-	guint32 h, i;
+	guint32 i;
 
-	rfm_flow_key_from_event(&key, ev);
-	h = key_hash(t, &key);
 	t->stats.updates++;
-
-	i = index_find(t, &key, h);
+	i = index_find(t, key, h);
 	if (i != NIL) {
 		f = flow_at(t, i);
 		/* Due but not yet swept: end it now so this packet opens a new flow. */
 		if (flow_deadline(t, f, &reason) <= now_ms) {
 			flow_end(t, i, reason);
+			i = NIL;
+		} else if (f->sampling != ev->sampling) {
+			/* The rate changed: a record never mixes rates. */
+			flow_end(t, i, RFM_END_FORCED);
 			i = NIL;
 		}
 	}
@@ -370,7 +394,8 @@ void rfm_flow_table_update(struct rfm_flow_table *t, const struct rfm_event *ev,
 		}
 		i = record_alloc(t);
 		f = flow_at(t, i);
-		f->key = key;
+		f->key = *key;
+		f->sampling = ev->sampling;
 		f->packets = 0;
 		f->octets = 0;
 		f->last_ms = now_ms;
@@ -378,7 +403,7 @@ void rfm_flow_table_update(struct rfm_flow_table *t, const struct rfm_event *ev,
 		f->tcp_flags = 0;
 		f->dscp = ev->dscp;
 		f->other_ifindex = ev->other_ifindex;
-		f->next_hop_id = (ev->flags & RFM_EV_NEXT_HOP) ? next_hop_id(t, ev->next_hop) : 0;
+		f->next_hop_id = ev->has_next_hop ? next_hop_id(t, ev->next_hop) : 0;
 		f->hnext = t->buckets[h & (t->nbuckets - 1)];
 		t->buckets[h & (t->nbuckets - 1)] = i;
 		act_append(t, &t->active, i);
@@ -386,7 +411,7 @@ void rfm_flow_table_update(struct rfm_flow_table *t, const struct rfm_event *ev,
 		if (++t->stats.active > t->nbuckets)
 			buckets_resize(t, t->nbuckets * 2);
 	} else {
-		lru_unlink(t, lru_of(t, f), i);
+		was = lru_of(t, f);
 	}
 	f->packets += ev->packets;
 	f->octets += ev->octets;
@@ -396,7 +421,55 @@ void rfm_flow_table_update(struct rfm_flow_table *t, const struct rfm_event *ev,
 	}
 	f->seen = (guint32)t->stats.updates;
 	f->tcp_flags |= ev->tcp_flags;
-	lru_append(t, lru_of(t, f), i);
+	/* Most packets belong to the flow seen last: then nothing moves. */
+	now = lru_of(t, f);
+	if (was == now && now->tail == i)
+		return;
+	if (was)
+		lru_unlink(t, was, i);
+	lru_append(t, now, i);
+}
+
+void rfm_flow_table_update(struct rfm_flow_table *t, const struct rfm_event *ev, guint64 now_ms)
+{
+	struct rfm_flow_key key;
+	struct rfm_flow_sample sample;
+
+	key_from_event(&key, ev);
+	sample_from_event(&sample, ev);
+	update_one(t, &key, key_hash(t, &key), &sample, now_ms);
+}
+
+void rfm_flow_batch_add(struct rfm_flow_table *t, struct rfm_flow_batch *b,
+			const struct rfm_event *ev, guint64 now_ms)
+{
+	guint n = b->n;
+
+	key_from_event(&b->key[n], ev);
+	sample_from_event(&b->sample[n], ev);
+	b->hash[n] = key_hash(t, &b->key[n]);
+	b->now_ms[n] = now_ms;
+	/* The bucket will be needed a few events from now. */
+	__builtin_prefetch(&t->buckets[b->hash[n] & (t->nbuckets - 1)]);
+	if (++b->n == RFM_FLOW_BATCH)
+		rfm_flow_table_update_batch(t, b);
+}
+
+void rfm_flow_table_update_batch(struct rfm_flow_table *t, struct rfm_flow_batch *b)
+{
+	guint n = b->n;
+
+	/* The first record of each bucket (buckets may change on the way)... */
+	for (guint j = 0; j < n; j++) {
+		guint32 i = t->buckets[b->hash[j] & (t->nbuckets - 1)];
+
+		if (i != NIL)
+			__builtin_prefetch(flow_at(t, i));
+	}
+	/* ...then account the events in order, as rfm_flow_table_update() would. */
+	for (guint j = 0; j < n; j++)
+		update_one(t, &b->key[j], b->hash[j], &b->sample[j], b->now_ms[j]);
+	b->n = 0;
 }
 
 /* The list head that ends first at or before now_ms, or NIL. */
@@ -446,13 +519,37 @@ void rfm_flow_table_flush_interface(struct rfm_flow_table *t, guint32 ifindex)
 	}
 }
 
+/*
+ * Reserve address space for n records without committing memory (pages are
+ * committed as records are first used); grow an existing mapping, which may
+ * move: records are referred to by index only.
+ */
+static void records_reserve(struct rfm_flow_table *t, gsize n)
+{
+	gsize bytes = n * sizeof(struct flow);
+	void *m;
+
+	if (n <= t->cap)
+		return;
+	if (t->recs)
+		m = mremap(t->recs, t->cap * sizeof(struct flow), bytes, MREMAP_MAYMOVE);
+	else
+		m = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (m == MAP_FAILED)
+		g_error("flow table: cannot reserve %" G_GSIZE_FORMAT " bytes: %s", bytes,
+			g_strerror(errno));
+	t->recs = m;
+	t->cap = n;
+}
+
 struct rfm_flow_table *rfm_flow_table_new(const struct rfm_flow_table_options *opts)
 {
 	struct rfm_flow_table *t = g_new0(struct rfm_flow_table, 1);
 
 	t->opts = *opts;
 	t->opts.max_flows = MAX(1, opts->max_flows);
-	t->chunks = g_ptr_array_new_with_free_func(g_free);
+	records_reserve(t, t->opts.max_flows);
 	t->free_head = NIL;
 	t->lru.head = t->lru.tail = NIL;
 	t->closing.head = t->closing.tail = NIL;
@@ -469,7 +566,8 @@ void rfm_flow_table_free(struct rfm_flow_table *t)
 {
 	if (!t)
 		return;
-	g_ptr_array_unref(t->chunks);
+	if (t->recs)
+		munmap(t->recs, t->cap * sizeof(struct flow));
 	g_free(t->buckets);
 	g_array_unref(t->sinks);
 	g_hash_table_destroy(t->next_hop_ids);
@@ -503,6 +601,7 @@ void rfm_flow_table_set_options(struct rfm_flow_table *t, const struct rfm_flow_
 	}
 	t->opts = *opts;
 	t->opts.max_flows = MAX(1, opts->max_flows);
+	records_reserve(t, t->opts.max_flows);
 	while (t->stats.active > t->opts.max_flows)
 		flow_end(t, flow_lru_victim(t), RFM_END_RESOURCES);
 	/* And what is due under the new ones ends now. */
@@ -524,7 +623,10 @@ void rfm_flow_table_get_stats(const struct rfm_flow_table *t, struct rfm_flow_ta
 
 gsize rfm_flow_table_memory(const struct rfm_flow_table *t)
 {
-	return (gsize)t->chunks->len * CHUNK_SIZE * sizeof(struct flow) +
+	gsize page = 4096;
+
+	/* Pages of the mapping are committed when first written. */
+	return (t->nrecords * sizeof(struct flow) + page - 1) / page * page +
 	       (gsize)t->nbuckets * sizeof(guint32) + (gsize)t->next_hops->len * (16 + 32);
 }
 

@@ -15,7 +15,9 @@
  * due flow ends before a victim is chosen, so a record's content never
  * depends on how often rfm_flow_table_expire() runs. On a tie between
  * deadlines the smaller reason code wins. The other interface, the next hop
- * and the DSCP of a record are those of its first packet.
+ * and the DSCP of a record are those of its first packet. A packet sampled
+ * at another rate than its flow's ends the flow (reason 4): a record never
+ * mixes sampling rates.
  *
  * Expired records go to the registered sinks as they end.
  */
@@ -69,6 +71,7 @@ struct rfm_flow_record {
 	guint8 tcp_flags;  /* OR of every packet's flags */
 	guint8 dscp;	   /* of the first packet */
 	guint8 end_reason; /* enum rfm_end_reason */
+	guint32 sampling;  /* 1-in-N rate the packets were sampled at */
 };
 
 typedef void (*rfm_flow_sink_fn)(const struct rfm_flow_record *rec, void *user_data);
@@ -111,6 +114,42 @@ void rfm_flow_key_from_event(struct rfm_flow_key *key, const struct rfm_event *e
 
 /* Account one sampled event seen at now_ms. */
 void rfm_flow_table_update(struct rfm_flow_table *t, const struct rfm_event *ev, guint64 now_ms);
+
+/* DOC: what a flow takes from an event besides its key. */
+struct rfm_flow_sample {
+	guint32 packets;
+	guint32 octets;
+	guint32 other_ifindex;
+	guint32 sampling;
+	guint8 tcp_flags;
+	guint8 dscp;
+	bool has_next_hop;
+	guint8 next_hop[16];
+};
+
+/*
+ * DOC: events waiting to be accounted, in arrival order. A large table is
+ * bound by memory latency; in a batch the hash buckets and records of the
+ * next events are prefetched while earlier ones are accounted. The result
+ * is exactly that of rfm_flow_table_update() on each event in turn, once the
+ * batch is flushed: flush before rfm_flow_table_expire() and before reading
+ * the table. Owned by the caller; what is needed of each event is copied in
+ * (ring-buffer records do not outlive their callback).
+ */
+#define RFM_FLOW_BATCH 32
+struct rfm_flow_batch {
+	guint n;
+	guint32 hash[RFM_FLOW_BATCH];
+	guint64 now_ms[RFM_FLOW_BATCH];
+	struct rfm_flow_key key[RFM_FLOW_BATCH];
+	struct rfm_flow_sample sample[RFM_FLOW_BATCH];
+};
+
+/* Queue ev; account the batch when it is full. */
+void rfm_flow_batch_add(struct rfm_flow_table *t, struct rfm_flow_batch *b,
+			const struct rfm_event *ev, guint64 now_ms);
+/* Account every queued event, in order, and empty the batch (the flush). */
+void rfm_flow_table_update_batch(struct rfm_flow_table *t, struct rfm_flow_batch *b);
 
 /* End every flow whose timeout has passed at now_ms. */
 void rfm_flow_table_expire(struct rfm_flow_table *t, guint64 now_ms);

@@ -25,6 +25,7 @@ LIVE_CHECKS=0
 LIVE_SEQ=0
 declare -A LIVE_OUTFILE=() # pid -> output file prefix
 declare -A LIVE_MAPID=()   # rfm pid -> id of its rfm_counters map
+declare -A LIVE_IFMAPS=()  # rfm pid -> "ID_OF_rfm_if_array ID_OF_rfm_if_config"
 
 live_skip() {
 	echo "SKIP: $*"
@@ -229,10 +230,23 @@ live_map_id() {
 	done
 }
 
-# _rfm_find_map PID: remember the id of rfm's rfm_counters map.
+# _rfm_find_map PID: remember the ids of rfm's rfm_counters, rfm_if_array
+# and rfm_if_config maps (one pass over its file descriptors).
 _rfm_find_map() {
-	LIVE_MAPID[$1]=$(live_map_id "$1" rfm_counters)
-	[ -n "${LIVE_MAPID[$1]}" ]
+	local f id name counters='' array='' hash=''
+	for f in /proc/"$1"/fdinfo/*; do
+		id=$(awk '$1 == "map_id:" { print $2 }' "$f" 2>/dev/null)
+		[ -n "$id" ] || continue
+		name=$(bpftool -j map show id "$id" 2>/dev/null | jq -r .name)
+		case $name in
+		rfm_counters) counters=$id ;;
+		rfm_if_array) array=$id ;;
+		rfm_if_config) hash=$id ;;
+		esac
+	done
+	LIVE_MAPID[$1]=$counters
+	LIVE_IFMAPS[$1]="${array:-0} ${hash:-0}"
+	[ -n "$counters" ]
 }
 
 # rfm_counted PID: packets rfm has counted so far, all interfaces, directions
@@ -278,6 +292,193 @@ _events_ge() { [ "$(live_events "$1" "$2")" -ge "$3" ]; }
 live_wait_events() {
 	live_wait_for "$3 events matching $2" 10 _events_ge "$1" "$2" "$3" ||
 		echo "  have $(live_events "$1" "$2")"
+}
+
+# live_now_ms: wall-clock time, Unix milliseconds (truncated).
+live_now_ms() {
+	local t=${EPOCHREALTIME/[.,]/}
+	echo $((t / 1000))
+}
+
+# live_wait_until DESCRIPTION DEADLINE_MS COMMAND...: like live_wait_for, with
+# a deadline in Unix milliseconds (live_now_ms), for sub-second deadlines.
+live_wait_until() {
+	local what=$1 deadline=$2
+	shift 2
+	while ! "$@"; do
+		if [ "$(live_now_ms)" -ge "$deadline" ]; then
+			echo "deadline passed waiting for $what"
+			return 1
+		fi
+		sleep 0.02
+	done
+}
+
+# live_config FILE: write standard input to FILE (a configuration for
+# rfm agent -c) and check it with `rfm check-config`.
+live_config() {
+	cat >"$1" || live_die "cannot write $1"
+	"$LIVE_RFM" check-config -c "$1" >/dev/null 2>"$1.check" ||
+		live_die "rfm check-config $1: $(cat "$1.check")"
+}
+
+# live_send NS IFACE DST_MAC REPORT FLOW...: traffic.py in NS, its report
+# (one "NAME COUNT IP_OCTETS FRAME_BYTES" line per flow) to REPORT.
+live_send() {
+	local ns=$1 ifc=$2 mac=$3 report=$4
+	shift 4
+	ip netns exec "$ns" "$LIVE_PY" "$LIVE_HERE/traffic.py" "$ifc" "$mac" "$@" >"$report" ||
+		live_die "traffic.py $ifc $*"
+}
+
+# live_save FILE DST_MAC FLOW...: build the frames of the flows (traffic.py
+# --save) now; live_replay NS IFACE FILE REPORT sends them later, starting in
+# milliseconds (no scapy to load).
+live_save() {
+	local file=$1 mac=$2
+	shift 2
+	"$LIVE_PY" "$LIVE_HERE/traffic.py" --save "$file" "$mac" "$@" || live_die "traffic.py --save"
+}
+live_replay() {
+	ip netns exec "$1" "$LIVE_PY" "$LIVE_HERE/traffic.py" --replay "$3" "$2" >"$4" ||
+		live_die "traffic.py --replay $3 on $2"
+}
+
+# expect_sent_flow REPORT NAME COUNT IP_OCTETS: traffic.py sent what the test planned.
+expect_sent_flow() {
+	expect_eq "sent $2 (packets, IP octets)" "$3 $4" \
+		"$(awk -v k="$2" '$1 == k { print $2, $3 }' "$1")"
+}
+
+# rfm_log_count PID EXTENDED_REGEX: lines of rfm's stderr that match.
+rfm_log_count() { grep -Ec -- "$2" "$(rfm_err "$1")"; }
+
+_log_ge() { [ "$(rfm_log_count "$1" "$2")" -ge "$3" ]; }
+
+# rfm_wait_log PID EXTENDED_REGEX [N] [SECONDS]: wait until N (1) lines of
+# rfm's stderr match (10 s at most).
+rfm_wait_log() {
+	live_wait_for "rfm (pid $1) to log /$2/ ${3:-1} times" "${4:-10}" _log_ge "$1" "$2" \
+		"${3:-1}"
+}
+
+# live_flows FILE [JQ_CONDITION]: number of flow records (--print json
+# lines) in FILE satisfying the condition.
+live_flows() {
+	jq -R -c "fromjson? | select(.type == null and .end_reason != null) |
+		select(${2:-true})" "$1" | wc -l
+}
+
+# live_flow FILE JQ_CONDITION: the flow records satisfying the condition,
+# one compact JSON object a line.
+live_flow() {
+	jq -R -c "fromjson? | select(.type == null and .end_reason != null) | select($2)" "$1"
+}
+
+_flows_ge() { [ "$(live_flows "$1" "$2")" -ge "$3" ]; }
+
+# live_wait_flows FILE JQ_CONDITION N [SECONDS]: wait (10 s) for N records.
+live_wait_flows() {
+	live_wait_for "$3 flow records matching $2" "${4:-10}" _flows_ge "$1" "$2" "$3" ||
+		echo "  have $(live_flows "$1" "$2")"
+}
+
+# live_binomial N P: "LO HI", the central 99.9 % interval of a binomial
+# (N, P) count: P(X < LO) <= 0.0005 and P(X > HI) <= 0.0005, exactly.
+live_binomial() {
+	"$LIVE_PY" - "$1" "$2" <<-'EOF'
+		import math, sys
+		n, p = int(sys.argv[1]), float(sys.argv[2])
+		def pmf(k):
+		    return math.exp(math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)
+		                    + k * math.log(p) + (n - k) * math.log1p(-p))
+		lo, below = 0, 0.0
+		while below + pmf(lo) <= 0.0005:
+		    below += pmf(lo)
+		    lo += 1
+		hi, above = n, 0.0
+		while above + pmf(hi) <= 0.0005:
+		    above += pmf(hi)
+		    hi -= 1
+		print(lo, hi)
+	EOF
+}
+
+# expect_in WHAT LO HI GOT: LO <= GOT <= HI (integers).
+expect_in() {
+	LIVE_CHECKS=$((LIVE_CHECKS + 1))
+	if [[ "$4" =~ ^-?[0-9]+$ ]] && [ "$4" -ge "$2" ] && [ "$4" -le "$3" ]; then
+		echo "ok   $1 = $4 (in [$2, $3])"
+	else
+		echo "FAIL $1: expected a value in [$2, $3], got $4"
+		LIVE_FAILS=$((LIVE_FAILS + 1))
+	fi
+}
+
+# live_tcx_fds PID: "link LINK_ID PROG_ID IFINDEX ATTACH_TYPE" for every TCX
+# link and "prog PROG_ID" for every other BPF program fd the process holds,
+# sorted (attach types: 46 TCX ingress, 47 TCX egress).
+live_tcx_fds() {
+	local f
+	for f in /proc/"$1"/fdinfo/*; do
+		awk '$1 == "link_type:" { t = $2 } $1 == "link_id:" { l = $2 }
+		     $1 == "prog_id:" { p = $2 } $1 == "ifindex:" { i = $2 }
+		     $1 == "attach_type:" { a = $2 }
+		     END { if (t == "tcx") print "link", l, p, i, a; else if (p != "") print "prog", p }' \
+			"$f" 2>/dev/null
+	done | sort
+}
+
+# _le_bytes N WIDTH: N as WIDTH little-endian bytes for a bpftool key.
+_le_bytes() {
+	local i out=
+	for ((i = 0; i < $2; i++)); do
+		out+="$(printf '0x%02x ' $((($1 >> (8 * i)) & 0xff)))"
+	done
+	echo "$out"
+}
+
+# rfm_if_slot PID IFINDEX DIRECTION: the counter slot rfm PID gave
+# (IFINDEX, ingress|egress), from the map the classifier reads: rfm_if_array
+# below ifindex 4096, the rfm_if_config hash above; 0 if none.
+rfm_if_slot() {
+	local d=0 array hash
+	[ "$3" = egress ] && d=1
+	read -r array hash <<<"${LIVE_IFMAPS[$1]:-0 0}"
+	if [ "$2" -lt 4096 ]; then
+		# shellcheck disable=SC2046 # one word per key byte
+		bpftool -j map lookup id "$array" key $(_le_bytes $(($2 * 2 + d)) 4) 2>/dev/null |
+			jq '.formatted.value.slot // 0' 2>/dev/null || echo 0
+	else
+		# shellcheck disable=SC2046
+		bpftool -j map lookup id "$hash" key $(_le_bytes "$2" 4) $(_le_bytes "$d" 4) \
+			2>/dev/null | jq '.formatted.value.slot // 0' 2>/dev/null || echo 0
+	fi
+}
+
+# rfm_if_counted PID IFINDEX DIRECTION [FIELD]: live counter of one
+# interface and direction, all families, summed over CPUs (FIELD: packets,
+# the default, or bytes); -1 if the interface has no slot.
+rfm_if_counted() {
+	local slot
+	slot=$(rfm_if_slot "$1" "$2" "$3")
+	[ "${slot:-0}" -gt 0 ] 2>/dev/null || {
+		echo -1
+		return
+	}
+	# shellcheck disable=SC2046
+	bpftool -j map lookup id "${LIVE_MAPID[$1]:-0}" key $(_le_bytes "$slot" 4) 2>/dev/null |
+		jq --arg f "${4:-packets}" '[.formatted.values[].value.fam[][$f]] | add // 0' \
+			2>/dev/null || echo -1
+}
+
+_if_counted_ge() { [ "$(rfm_if_counted "$1" "$2" "$3")" -ge "$4" ]; }
+
+# rfm_wait_if_counted PID IFINDEX DIRECTION N: wait (10 s) until rfm has
+# counted at least N packets there.
+rfm_wait_if_counted() {
+	live_wait_for "rfm (pid $1) to count $4 packets on ifindex $2 $3" 10 _if_counted_ge \
+		"$@" || echo "  counted $(rfm_if_counted "$1" "$2" "$3")"
 }
 
 # expect_eq WHAT EXPECTED GOT

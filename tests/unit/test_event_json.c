@@ -33,6 +33,7 @@ static void test_ipv4_tcp(void)
 	ev.tcp_flags = 0x12;
 	ev.dscp = 46;
 	ev.flags = RFM_EV_NEXT_HOP | RFM_EV_VLAN_OUTER;
+	ev.sample_rate = 100;
 	rfm_event_append_json(out, &ev);
 	g_assert_cmpstr(
 		out->str, ==,
@@ -40,7 +41,7 @@ static void test_ipv4_tcp(void)
 		"\"direction\":\"ingress\",\"ip_version\":4,\"protocol\":6,"
 		"\"src_addr\":\"198.18.0.1\",\"dst_addr\":\"198.19.0.1\",\"src_port\":40000,"
 		"\"dst_port\":443,\"icmp_type\":0,\"icmp_code\":0,\"tcp_flags\":18,"
-		"\"dscp\":46,\"packets\":2,\"octets\":3000,\"other_ifindex\":4,"
+		"\"dscp\":46,\"packets\":2,\"octets\":3000,\"other_ifindex\":4,\"sampling\":100,"
 		"\"next_hop\":\"198.18.2.2\",\"vlan_id\":100,\"vlan_inner\":null,"
 		"\"fragment\":false,\"flags\":17}");
 }

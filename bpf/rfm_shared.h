@@ -71,8 +71,16 @@ struct rfm_global_config {
 	__u8 sample_mode;
 	__u8 flags; /* RFM_IF_* */
 	__u8 pad[2];
+	/*
+	 * Events are submitted without waking user space, which drains on a
+	 * timer; once this many bytes wait in the ring, a submit wakes it (its
+	 * epoll fd turns readable) so a burst is drained before the ring fills.
+	 * 0 = never.
+	 */
+	__u32 wakeup_bytes;
+	__u32 pad2;
 };
-_Static_assert(sizeof(struct rfm_global_config) == 8, "rfm_global_config size");
+_Static_assert(sizeof(struct rfm_global_config) == 16, "rfm_global_config size");
 
 /*
  * Exact interface counters. packets counts max(1, gso_segs) per skb. bytes

@@ -77,6 +77,7 @@ struct agent {
 	const struct agent_cli *cli; /* borrowed: overrides re-applied on reload */
 	struct rfm_flow_batch batch;
 	guint drain_source;
+	guint ring_source;
 	guint64 events;
 	guint64 reloads_ok, reloads_failed;
 	guint64 attach_errors;
@@ -129,7 +130,7 @@ static void on_flow(const struct rfm_flow_record *rec, void *user_data)
 	if (!a->flow_out)
 		return;
 	g_string_truncate(a->line, 0);
-	rfm_flow_append_json(a->line, rec);
+	rfm_flow_append_json(a->line, rec, NULL);
 	g_string_append_c(a->line, '\n');
 	fwrite(a->line->str, 1, a->line->len, a->flow_out);
 }
@@ -144,6 +145,13 @@ static gboolean on_drain(gpointer user_data)
 		fflush(a->flow_out);
 	if (a->event_out)
 		fflush(a->event_out);
+	return G_SOURCE_CONTINUE;
+}
+
+/* The ring's epoll fd: readable once the kernel woke us (ring filling up). */
+static gboolean on_ring_ready(gint fd, GIOCondition cond, gpointer user_data)
+{
+	on_drain(user_data);
 	return G_SOURCE_CONTINUE;
 }
 
@@ -424,8 +432,10 @@ static gboolean on_reload(gpointer user_data)
 	}
 	if (cfg->datapath.ring_size != a->cfg->datapath.ring_size ||
 	    cfg->datapath.max_interfaces != a->cfg->datapath.max_interfaces ||
-	    cfg->datapath.attach != a->cfg->datapath.attach)
-		g_warning("reload: ring_size, max_interfaces and attach apply at the next start");
+	    cfg->datapath.attach != a->cfg->datapath.attach ||
+	    cfg->datapath.wakeup_fill != a->cfg->datapath.wakeup_fill)
+		g_warning("reload: ring_size, wakeup_fill, max_interfaces and attach apply at the "
+			  "next start");
 	rfm_config_free(a->cfg);
 	a->cfg = cfg;
 	rfm_log_setup(cfg->log.level, cfg->log.target);
@@ -530,6 +540,7 @@ int rfm_agent_main(int argc, char **argv)
 	opts.attach_mode = a.cfg->datapath.attach;
 	opts.ring_bytes = a.cfg->datapath.ring_size;
 	opts.max_interfaces = a.cfg->datapath.max_interfaces;
+	opts.wakeup_fill = a.cfg->datapath.wakeup_fill;
 	a.dp = rfm_datapath_new(&opts, on_event, &a, &err);
 	if (!a.dp) {
 		g_printerr("rfm agent: %s\n", err->message);
@@ -553,6 +564,7 @@ int rfm_agent_main(int argc, char **argv)
 		g_message("no interface matches yet; waiting for one to appear");
 
 	a.drain_source = g_timeout_add(a.cfg->datapath.drain_interval_ms, on_drain, &a);
+	a.ring_source = g_unix_fd_add(rfm_datapath_ring_fd(a.dp), G_IO_IN, on_ring_ready, &a);
 	g_timeout_add_seconds(CLOCK_REFRESH_S, on_clock, &a);
 	if (cli.duration_s)
 		g_timeout_add_seconds(cli.duration_s, on_quit, &a);
@@ -574,6 +586,8 @@ int rfm_agent_main(int argc, char **argv)
 	print_counters(&a, stdout);
 
 out_loop:
+	if (a.ring_source)
+		g_source_remove(a.ring_source);
 	rfm_linkwatch_free(a.lw);
 	rfm_flow_table_free(a.flows);
 	rfm_datapath_free(a.dp);

@@ -13,22 +13,30 @@
 #include <errno.h>
 #include <stdio.h>
 
+#include "bmp_feed.h"
 #include "config.h"
+#include "enrich.h"
 #include "flow_json.h"
+#include "geoip.h"
+#include "rib.h"
 
 /* DOC: the JSON-lines sink, on rfm_replay_main()'s stack. out is owned by it. */
 struct json_sink {
 	FILE *out; /* stdout or the --output file */
 	GString *line;
 	guint32 sampling;
+	const struct rfm_enricher *enricher; /* borrowed; NULL: no enrichment keys */
 };
 
 static void on_record(const struct rfm_flow_record *rec, void *user_data)
 {
 	struct json_sink *s = user_data;
+	struct rfm_enrichment e;
 
+	if (s->enricher)
+		rfm_enrich_record(s->enricher, rec, &e);
 	g_string_truncate(s->line, 0);
-	rfm_flow_append_json(s->line, rec);
+	rfm_flow_append_json(s->line, rec, s->enricher ? &e : NULL);
 	g_string_append_c(s->line, '\n');
 	fwrite(s->line->str, 1, s->line->len, s->out);
 }
@@ -68,7 +76,12 @@ int rfm_replay_main(int argc, char **argv)
 {
 	g_autofree char *config_path = NULL, *mode_s = NULL, *dir_s = NULL, *print_s = NULL,
 			*output = NULL;
-	g_auto(GStrv) files = NULL;
+	g_auto(GStrv) files = NULL, bmp_files = NULL;
+	g_autofree char *mmdb_asn = NULL, *mmdb_city = NULL;
+	struct rfm_rib_options ro = {.max_routes_per_peer = G_MAXUINT32, .max_peers = 65536};
+	struct rfm_enricher enricher = {0};
+	struct rfm_rib *rib = NULL;
+	struct rfm_geoip *geoip = NULL;
 	gint64 sampling = G_MININT64, ifindex = 1; /* G_MININT64: not given */
 	GOptionEntry entries[] = {
 		{"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path,
@@ -85,6 +98,10 @@ int rfm_replay_main(int argc, char **argv)
 		 "Print flow records: json (one object per line)", "FORMAT"},
 		{"output", 'o', 0, G_OPTION_ARG_FILENAME, &output,
 		 "Write what --print prints to FILE instead of standard output", "FILE"},
+		{"bmp", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &bmp_files,
+		 "Raw BMP stream captured from a router session, applied to the RIB before the "
+		 "packets (repeatable: one session each)",
+		 "FILE"},
 		{G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, NULL},
 		{NULL},
 	};
@@ -101,7 +118,7 @@ int rfm_replay_main(int argc, char **argv)
 	};
 	struct rfm_replay_stats st;
 	struct json_sink sink = {0};
-	struct rfm_flow_table *table;
+	struct rfm_flow_table *table = NULL;
 	g_autoptr(GOptionContext) ctx = NULL;
 	g_autoptr(GError) err = NULL;
 	int mode = RFM_SAMPLE_RANDOM, dir = RFM_DIR_INGRESS, rc = 0;
@@ -155,6 +172,9 @@ int rfm_replay_main(int argc, char **argv)
 		fo.max_flows = cfg->flows.max_flows;
 		fo.tcp_end = cfg->flows.tcp_end;
 		fo.tcp_end_grace_ms = cfg->flows.tcp_end_grace_ms;
+		mmdb_asn = g_strdup(cfg->enrich.mmdb.asn);
+		mmdb_city = g_strdup(cfg->enrich.mmdb.city);
+		enricher.use_default_route = cfg->enrich.use_default_route;
 		rfm_config_free(cfg);
 	}
 	if (sampling != G_MININT64 && (sampling < 1 || sampling > G_MAXUINT32)) {
@@ -184,6 +204,38 @@ int rfm_replay_main(int argc, char **argv)
 			return 1;
 		}
 	}
+	/* Enrichment: BMP streams into a RIB, MMDB files from the configuration. */
+	if (bmp_files) {
+		rib = rfm_rib_new(&ro);
+		for (guint i = 0; bmp_files[i]; i++) {
+			if (!rfm_bmp_feed_file(rib, i + 1, bmp_files[i], &err)) {
+				g_printerr("rfm replay: %s\n", err->message);
+				rc = 1;
+				goto out;
+			}
+		}
+		enricher.rib = rib;
+		{
+			struct rfm_rib_stats rs;
+
+			rfm_rib_get_stats(rib, &rs);
+			g_printerr("rfm replay: RIB from %u BMP streams: %u routes, %u IPv4 and %u "
+				   "IPv6 prefixes, %u peers\n",
+				   g_strv_length(bmp_files), rs.routes, rs.prefixes_v4,
+				   rs.prefixes_v6, rs.peers);
+		}
+	}
+	if (mmdb_asn || mmdb_city) {
+		geoip = rfm_geoip_new(mmdb_asn, mmdb_city, &err);
+		if (!geoip) {
+			g_printerr("rfm replay: %s\n", err->message);
+			rc = 1;
+			goto out;
+		}
+		enricher.geoip = geoip;
+	}
+	if (rib || geoip)
+		sink.enricher = &enricher;
 	table = rfm_flow_table_new(&fo);
 	if (print_s)
 		rfm_flow_table_add_sink(table, on_record, &sink);
@@ -206,7 +258,12 @@ int rfm_replay_main(int argc, char **argv)
 		g_printerr("rfm replay: %s: %s\n", output, g_strerror(errno));
 		rc = 1;
 	}
+out:
 	rfm_flow_table_free(table);
+	rfm_geoip_free(geoip);
+	rfm_rib_free(rib);
+	if (rc && output && sink.out && sink.out != stdout && !table)
+		fclose(sink.out);
 	g_string_free(sink.line, TRUE);
 	return rc;
 }

@@ -50,6 +50,7 @@ struct rfm_config_datapath {
 	GArray *overrides; /* owned, of struct rfm_config_override, file order, never NULL */
 	guint32 ring_size; /* bytes, power of two, 64 KiB .. 1 GiB, default 2 MiB */
 	guint32 drain_interval_ms; /* 1 .. 1000, default 10 */
+	guint32 wakeup_fill;	   /* percent of the ring, 0 = timer only, default 50 */
 	bool fib_lookup;	   /* default true */
 	guint32 max_interfaces;	   /* 1 .. 65536, default 512 */
 };

@@ -153,6 +153,7 @@ struct rfm_datapath *rfm_datapath_new(const struct rfm_datapath_options *opts,
 
 	g.sample_rate = opts->default_rate;
 	g.sample_mode = opts->default_mode;
+	g.wakeup_bytes = (guint32)((guint64)opts->ring_bytes * MIN(opts->wakeup_fill, 100) / 100);
 	err = bpf_map_update_elem(bpf_map__fd(dp->skel->maps.rfm_global), &zero, &g, BPF_ANY);
 	if (err) {
 		g_set_error(error, RFM_DATAPATH_ERROR, RFM_DATAPATH_ERROR_LOAD,

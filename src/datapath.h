@@ -45,12 +45,14 @@ struct rfm_datapath_options {
 	/* Defaults for a packet on an interface without configuration. */
 	guint32 default_rate;
 	enum rfm_sample_mode default_mode;
+	/* Wake user space when the ring is this full (percent); 0 = timer only. */
+	guint32 wakeup_fill;
 };
 
 #define RFM_DATAPATH_OPTIONS_INIT                                                              \
 	{                                                                                      \
 		.attach_mode = RFM_ATTACH_AUTO, .ring_bytes = 2U << 20, .max_interfaces = 512, \
-		.default_rate = 0, .default_mode = RFM_SAMPLE_RANDOM,                          \
+		.default_rate = 0, .default_mode = RFM_SAMPLE_RANDOM, .wakeup_fill = 50,       \
 	}
 
 /* Per interface and direction settings, written to the rfm_if_config map. */

@@ -11,9 +11,16 @@
 
 #include <glib.h>
 
+#include "enrich.h"
 #include "flow_table.h"
 
-/* Append rec as one JSON object (no newline). */
-void rfm_flow_append_json(GString *out, const struct rfm_flow_record *rec);
+/*
+ * Append rec as one JSON object (no newline). With e, the enrichment keys
+ * follow: src_asn, dst_asn, src_as_name, dst_as_name, next_as, prev_as,
+ * bgp_next_hop, src_prefix_len, dst_prefix_len, src_city, dst_city,
+ * src_country, dst_country, src_asn_source, dst_asn_source.
+ */
+void rfm_flow_append_json(GString *out, const struct rfm_flow_record *rec,
+			  const struct rfm_enrichment *e);
 
 #endif /* RFM_FLOW_JSON_H */

@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+/* enrich.c - RIB first, MMDB second: AS numbers and geography of a flow. */
+#include "enrich.h"
+
+#include <string.h>
+
+#include "geoip.h"
+#include "rib.h"
+
+/* One address: RIB route (if any) and MMDB data (if any). */
+static void enrich_addr(const struct rfm_enricher *e, const guint8 *addr, int version, guint32 *asn,
+			guint8 *source, guint8 *plen, const char **as_name, const char **city,
+			char country[3], guint32 *first_as, struct rfm_rib_match *route,
+			bool *routed)
+{
+	struct rfm_geo_result geo;
+	bool have_geo = false;
+
+	*routed = e->rib && rfm_rib_lookup(e->rib, version, addr, e->use_default_route, route);
+	if (e->geoip)
+		have_geo = rfm_geoip_lookup(e->geoip, addr, version, &geo);
+	if (*routed) {
+		*plen = route->plen;
+		*first_as = route->attrs->first_as;
+	}
+	if (*routed && route->attrs->origin_as) {
+		*asn = route->attrs->origin_as;
+		*source = RFM_ASN_RIB;
+	} else if (have_geo && geo.asn) {
+		*asn = geo.asn;
+		*source = RFM_ASN_MMDB;
+	}
+	if (have_geo) {
+		if (geo.asn && geo.asn == *asn)
+			*as_name = geo.as_org;
+		*city = geo.city;
+		memcpy(country, geo.country, 3);
+	}
+}
+
+void rfm_enrich_record(const struct rfm_enricher *e, const struct rfm_flow_record *rec,
+		       struct rfm_enrichment *out)
+{
+	const struct rfm_flow_key *k = &rec->key;
+	struct rfm_rib_match src_route, dst_route;
+	bool src_routed, dst_routed;
+
+	memset(out, 0, sizeof(*out));
+	enrich_addr(e, k->src_addr, k->ip_version, &out->src_asn, &out->src_asn_source,
+		    &out->src_prefix_len, &out->src_as_name, &out->src_city, out->src_country,
+		    &out->prev_as, &src_route, &src_routed);
+	enrich_addr(e, k->dst_addr, k->ip_version, &out->dst_asn, &out->dst_asn_source,
+		    &out->dst_prefix_len, &out->dst_as_name, &out->dst_city, out->dst_country,
+		    &out->next_as, &dst_route, &dst_routed);
+	if (dst_routed && dst_route.attrs->nh_version) {
+		memcpy(out->bgp_next_hop, dst_route.attrs->next_hop, 16);
+		out->bgp_next_hop_version = dst_route.attrs->nh_version;
+	}
+}
+
+const char *rfm_asn_source_name(enum rfm_asn_source s)
+{
+	switch (s) {
+	case RFM_ASN_RIB:
+		return "rib";
+	case RFM_ASN_MMDB:
+		return "mmdb";
+	default:
+		return "none";
+	}
+}

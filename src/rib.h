@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * rib.h - routes learnt from BMP, per monitored router and peer, with a
+ * longest-prefix match that returns the selected route for an address.
+ *
+ * Routes are kept per (peer, view, prefix, path id), where a peer is what a
+ * BMP per-peer header names (RFC 7854 section 4.2) within one BMP session,
+ * and the view says which RIB the route came from. Attribute sets are
+ * interned: routes with the same attributes share one copy.
+ *
+ * Selection for an address (rfm_rib_lookup): the longest prefix that has a
+ * usable route; among its routes, Loc-RIB (RFC 9069) first, then Adj-RIB-In
+ * post-policy, then pre-policy; within the best view a simplified BGP
+ * decision (RFC 4271 section 9.1.2.2): highest LOCAL_PREF, shortest AS_PATH,
+ * lowest ORIGIN, lowest MED, lowest peer address, lowest path id.
+ * Adj-RIB-Out routes (RFC 8671) are kept apart and never selected.
+ */
+#ifndef RFM_RIB_H
+#define RFM_RIB_H
+
+#include <stdbool.h>
+#include <glib.h>
+
+/* Which RIB of the monitored router a route comes from. */
+enum rfm_rib_view {
+	RFM_VIEW_LOC_RIB = 0,  /* RFC 9069 */
+	RFM_VIEW_IN_POST = 1,  /* Adj-RIB-In, post-policy (L flag) */
+	RFM_VIEW_IN_PRE = 2,   /* Adj-RIB-In, pre-policy */
+	RFM_VIEW_OUT_POST = 3, /* Adj-RIB-Out (RFC 8671), never selected */
+	RFM_VIEW_OUT_PRE = 4,
+	RFM_VIEW_MAX = 5,
+};
+
+/*
+ * A set of path attributes as the RIB keeps it. as_path is the flattened
+ * AS_PATH (AS4_PATH already merged) for display; origin_as, first_as and
+ * path_len are derived by the parser (0 = unknown).
+ */
+struct rfm_rib_attrs {
+	guint32 origin_as; /* last AS of the last AS_SEQUENCE; 0 if unknown (AS_SET) */
+	guint32 first_as;  /* neighbour AS: first AS of the first AS_SEQUENCE */
+	guint32 med;
+	guint32 local_pref;
+	guint16 path_len;  /* for the decision: AS_SET counts 1, confederations 0 */
+	guint8 origin;	   /* enum rfm_bgp_origin */
+	guint8 nh_version; /* 4, 6, or 0 without a next hop */
+	bool has_med;
+	bool has_local_pref;
+	guint8 next_hop[16];
+	guint16 as_path_count;
+	guint16 community_count;       /* RFC 1997, 32-bit values */
+	guint16 large_community_count; /* RFC 8092, 3 x 32-bit values each */
+	const guint32 *as_path;	       /* borrowed in calls; owned when interned */
+	const guint32 *communities;
+	const guint32 *large_communities;
+};
+
+/* Identity of a peer inside one BMP session (RFC 7854 section 4.2). */
+struct rfm_rib_peer_key {
+	guint32 session;  /* the BMP session (monitored router connection) */
+	guint8 peer_type; /* 0 global, 1 RD instance, 2 local instance, 3 Loc-RIB */
+	guint8 view;	  /* enum rfm_rib_view */
+	guint8 addr[16];  /* peer address; IPv4 in bytes 0..3 with addr_version 4 */
+	guint8 addr_version;
+	guint64 distinguisher;
+};
+
+struct rfm_rib_options {
+	guint32 max_routes_per_peer; /* announcements past this are dropped and counted */
+	guint32 max_peers;
+};
+
+struct rfm_rib_stats {
+	guint64 announced;
+	guint64 withdrawn;
+	guint64 withdraw_unknown;   /* withdrawals of routes the RIB did not have */
+	guint64 dropped_peer_limit; /* announcements over max_routes_per_peer */
+	guint64 dropped_peers;	    /* peers refused: max_peers */
+	guint32 routes;		    /* routes held, all views */
+	guint32 prefixes_v4, prefixes_v6;
+	guint32 peers;
+	guint32 attr_sets; /* distinct interned attribute sets */
+};
+
+/* The route selected for an address. Pointers valid until the RIB changes. */
+struct rfm_rib_match {
+	const struct rfm_rib_attrs *attrs;
+	const struct rfm_rib_peer_key *peer;
+	guint32 peer_as;
+	guint8 plen;
+};
+
+struct rfm_rib;
+
+struct rfm_rib *rfm_rib_new(const struct rfm_rib_options *opts);
+void rfm_rib_free(struct rfm_rib *rib); /* accepts NULL */
+void rfm_rib_set_options(struct rfm_rib *rib, const struct rfm_rib_options *opts);
+
+/*
+ * A peer comes up (or is first seen): returns its id (> 0), the same id for
+ * the same key, or 0 when max_peers is reached (counted).
+ */
+guint32 rfm_rib_peer_get(struct rfm_rib *rib, const struct rfm_rib_peer_key *key, guint32 peer_as);
+/* The id of a known peer, or 0. */
+guint32 rfm_rib_peer_find(const struct rfm_rib *rib, const struct rfm_rib_peer_key *key);
+/* Drop every route of a peer and forget it (BMP Peer Down). */
+void rfm_rib_peer_down(struct rfm_rib *rib, guint32 peer_id);
+/* Drop every peer of a BMP session (the session closed). */
+void rfm_rib_session_down(struct rfm_rib *rib, guint32 session);
+
+/*
+ * Add or replace the route (peer, prefix/plen, path_id) with attributes a
+ * (copied and interned). prefix: 4 or 16 bytes in network order per version.
+ * Returns false when it was dropped (peer limit).
+ */
+bool rfm_rib_announce(struct rfm_rib *rib, guint32 peer_id, int version, const guint8 *prefix,
+		      guint8 plen, guint32 path_id, const struct rfm_rib_attrs *a);
+/* Remove the route; false if the RIB did not have it. */
+bool rfm_rib_withdraw(struct rfm_rib *rib, guint32 peer_id, int version, const guint8 *prefix,
+		      guint8 plen, guint32 path_id);
+
+/*
+ * The selected route covering addr (4 or 16 bytes per version); the
+ * default route only when use_default. Returns false when none.
+ */
+bool rfm_rib_lookup(const struct rfm_rib *rib, int version, const guint8 *addr, bool use_default,
+		    struct rfm_rib_match *out);
+
+/* Routes of one peer, for metrics; 0 for an unknown id. */
+guint32 rfm_rib_peer_routes(const struct rfm_rib *rib, guint32 peer_id);
+void rfm_rib_get_stats(const struct rfm_rib *rib, struct rfm_rib_stats *out);
+gsize rfm_rib_memory(const struct rfm_rib *rib);
+
+/* Call fn for every peer (any order). */
+void rfm_rib_foreach_peer(const struct rfm_rib *rib,
+			  void (*fn)(guint32 peer_id, const struct rfm_rib_peer_key *key,
+				     guint32 peer_as, guint32 routes, void *ud),
+			  void *ud);
+
+const char *rfm_rib_view_name(enum rfm_rib_view v);
+
+#endif /* RFM_RIB_H */

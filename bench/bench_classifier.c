@@ -23,7 +23,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -32,6 +31,8 @@
 
 #include "datapath.h"
 #include "noop.skel.h"
+
+#include "bench_util.h"
 
 /* BPF_PROG_TEST_RUN gives the skb the loopback device of the namespace. */
 #define BENCH_IFINDEX	   1
@@ -484,29 +485,6 @@ static int bench_repetition(struct bench *b, guint rep, bool record)
 	return 0;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-struct bench_summary {
-	double min, median, max;
-};
-
-static struct bench_summary bench_summarise(const struct bench *b, const struct bench_variant *v)
-{
-	g_autofree double *s = g_memdup2(v->ns, b->reps * sizeof(double));
-	struct bench_summary r;
-
-	qsort(s, b->reps, sizeof(double), cmp_double);
-	r.min = s[0];
-	r.max = s[b->reps - 1];
-	r.median = b->reps % 2 ? s[b->reps / 2] : (s[b->reps / 2 - 1] + s[b->reps / 2]) / 2;
-	return r;
-}
-
 static const struct bench_variant *bench_find(const struct bench *b, enum bench_frame frame,
 					      guint32 rate, enum rfm_sample_mode mode)
 {
@@ -554,7 +532,7 @@ static void bench_print_table(const struct bench *b, double noop_median)
 	printf("|---|---|---:|---:|---:|---:|\n");
 	for (guint i = 0; i < b->nvariants; i++) {
 		const struct bench_variant *v = &b->variants[i];
-		struct bench_summary s = bench_summarise(b, v);
+		struct bench_summary s = bench_summarise(v->ns, b->reps);
 
 		printf("| %s | %s | %.1f | %.1f | %.1f | %.2f |\n", v->name, v->n_label, s.min,
 		       s.median, s.max, s.median / noop_median);
@@ -628,10 +606,11 @@ static bool bench_print_checks(const struct bench *b)
 
 static void bench_print_targets(const struct bench *b, double noop_median)
 {
-	double n100 = bench_summarise(b, bench_find(b, BENCH_FRAME_V4_TCP, 100, RFM_SAMPLE_RANDOM))
-			      .median;
-	double n1 =
-		bench_summarise(b, bench_find(b, BENCH_FRAME_V4_TCP, 1, RFM_SAMPLE_RANDOM)).median;
+	const struct bench_variant *v100 =
+		bench_find(b, BENCH_FRAME_V4_TCP, 100, RFM_SAMPLE_RANDOM);
+	const struct bench_variant *v1 = bench_find(b, BENCH_FRAME_V4_TCP, 1, RFM_SAMPLE_RANDOM);
+	double n100 = bench_summarise(v100->ns, b->reps).median;
+	double n1 = bench_summarise(v1->ns, b->reps).median;
 	guint64 full = 0;
 
 	for (guint i = 0; i < b->nvariants; i++) {
@@ -646,33 +625,6 @@ static void bench_print_targets(const struct bench *b, double noop_median)
 	       n100 / noop_median <= BENCH_TARGET_N100 ? "met" : "NOT met");
 	printf("- IPv4 TCP, N = 1: %.2fx: %s\n", n1 / noop_median,
 	       n1 / noop_median <= BENCH_TARGET_N1 ? "met" : "NOT met");
-}
-
-static int bench_pin(int cpu, int *pinned)
-{
-	cpu_set_t set;
-
-	if (cpu < 0) {
-		/* Default: the highest CPU allowed, away from CPU 0's housekeeping. */
-		if (sched_getaffinity(0, sizeof(set), &set) < 0)
-			return -errno;
-		for (int c = CPU_SETSIZE - 1; c >= 0; c--) {
-			if (CPU_ISSET(c, &set)) {
-				cpu = c;
-				break;
-			}
-		}
-		if (cpu < 0)
-			return -ESRCH;
-	}
-	if (cpu >= CPU_SETSIZE)
-		return -EINVAL;
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	if (sched_setaffinity(0, sizeof(set), &set) < 0)
-		return -errno;
-	*pinned = cpu;
-	return 0;
 }
 
 static int write_file(const char *path, const char *text)
@@ -731,16 +683,6 @@ static void bench_netns_setup(struct bench *b)
 		 "via a veth");
 }
 
-static bool parse_uint(const char *s, unsigned long long min, unsigned long long max,
-		       unsigned long long *out)
-{
-	char *end;
-
-	errno = 0;
-	*out = strtoull(s, &end, 10);
-	return errno == 0 && end != s && *end == '\0' && s[0] != '-' && *out >= min && *out <= max;
-}
-
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -760,7 +702,7 @@ int main(int argc, char **argv)
 		.runs_per_variant = BENCH_DEFAULT_RUNS,
 		.cpu = -1,
 	};
-	struct rusage ru0, ru1;
+	long nivcsw0;
 	unsigned long long val;
 	double noop_median;
 	int opt, err, rc = 1;
@@ -769,7 +711,7 @@ int main(int argc, char **argv)
 	while ((opt = getopt(argc, argv, "r:n:c:h")) != -1) {
 		switch (opt) {
 		case 'r':
-			if (!parse_uint(optarg, BENCH_MIN_REPS, 1000, &val)) {
+			if (!bench_parse_uint(optarg, BENCH_MIN_REPS, 1000, &val)) {
 				fprintf(stderr, "bench_classifier: -r wants %d..1000\n",
 					BENCH_MIN_REPS);
 				return 2;
@@ -777,7 +719,7 @@ int main(int argc, char **argv)
 			b.reps = val;
 			break;
 		case 'n':
-			if (!parse_uint(optarg, BENCH_BATCH, 1000000000, &val)) {
+			if (!bench_parse_uint(optarg, BENCH_BATCH, 1000000000, &val)) {
 				fprintf(stderr, "bench_classifier: -n wants %u..1000000000\n",
 					BENCH_BATCH);
 				return 2;
@@ -785,7 +727,7 @@ int main(int argc, char **argv)
 			b.runs_per_variant = val;
 			break;
 		case 'c':
-			if (!parse_uint(optarg, 0, CPU_SETSIZE - 1, &val)) {
+			if (!bench_parse_uint(optarg, 0, CPU_SETSIZE - 1, &val)) {
 				fprintf(stderr, "bench_classifier: -c wants a CPU number\n");
 				return 2;
 			}
@@ -804,7 +746,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
-	err = bench_pin(b.cpu, &b.cpu);
+	err = bench_pin_cpu(b.cpu, &b.cpu);
 	if (err) {
 		fprintf(stderr, "bench_classifier: cannot pin to a CPU: %s\n", g_strerror(-err));
 		return 1;
@@ -829,15 +771,14 @@ int main(int argc, char **argv)
 
 	if (bench_ring_prefault(&b) || bench_repetition(&b, 0, false))
 		goto out;
-	getrusage(RUSAGE_SELF, &ru0);
+	nivcsw0 = bench_involuntary_switches();
 	for (guint rep = 0; rep < b.reps; rep++) {
 		if (bench_repetition(&b, rep, true))
 			goto out;
 	}
-	getrusage(RUSAGE_SELF, &ru1);
-	b.preempted = ru1.ru_nivcsw - ru0.ru_nivcsw;
+	b.preempted = bench_involuntary_switches() - nivcsw0;
 
-	noop_median = bench_summarise(&b, &b.variants[0]).median;
+	noop_median = bench_summarise(b.variants[0].ns, b.reps).median;
 	bench_print_header(&b);
 	bench_print_table(&b, noop_median);
 	valid = bench_print_checks(&b);

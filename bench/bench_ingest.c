@@ -30,7 +30,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -49,6 +48,8 @@
 #include "flow_table.h"
 #include "ingest_gen.h"
 #include "producer.skel.h"
+
+#include "bench_util.h"
 
 #define BENCH_MIN_REPS	     5
 #define BENCH_DEFAULT_REPS   7
@@ -139,19 +140,6 @@ struct bench {
 	double pool_top1[BENCH_NTABLES]; /* share of pool entries on the top 1 % of flows */
 	guint32 pool_distinct[BENCH_NTABLES];
 };
-
-static double clock_s(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static double now_s(void)
-{
-	return clock_s(CLOCK_MONOTONIC);
-}
 
 static void ingest_init(struct ingest *in, guint32 events_per_ms)
 {
@@ -272,73 +260,6 @@ static double zipf_pool_fill(guint32 *pool, guint32 nflows, double s, guint32 se
 
 /* --- helpers -------------------------------------------------------------- */
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-struct summary {
-	double min, median, max;
-};
-
-static struct summary summarise(const double *v, guint n)
-{
-	g_autofree double *s = g_memdup2(v, sizeof(double) * n);
-	struct summary out;
-
-	qsort(s, n, sizeof(double), cmp_double);
-	out.min = s[0];
-	out.max = s[n - 1];
-	out.median = n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-	return out;
-}
-
-static int pin_cpu(int cpu, int *pinned)
-{
-	cpu_set_t set;
-
-	if (cpu < 0) {
-		/* Default: the highest CPU allowed, away from CPU 0's housekeeping. */
-		if (sched_getaffinity(0, sizeof(set), &set) < 0)
-			return -errno;
-		for (int c = CPU_SETSIZE - 1; c >= 0; c--) {
-			if (CPU_ISSET(c, &set)) {
-				cpu = c;
-				break;
-			}
-		}
-		if (cpu < 0)
-			return -ESRCH;
-	}
-	if (cpu >= CPU_SETSIZE)
-		return -EINVAL;
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	if (sched_setaffinity(0, sizeof(set), &set) < 0)
-		return -errno;
-	*pinned = cpu;
-	return 0;
-}
-
-/* A "Name:   N kB" line of /proc/self/status, in bytes; -1 if missing. */
-static gint64 proc_status_bytes(const char *name)
-{
-	g_autofree char *text = NULL;
-	gsize len = strlen(name);
-
-	if (!g_file_get_contents("/proc/self/status", &text, NULL, NULL))
-		return -1;
-	for (char *line = text; line && *line; line = strchr(line, '\n')) {
-		if (*line == '\n')
-			line++;
-		if (!strncmp(line, name, len) && line[len] == ':')
-			return g_ascii_strtoll(line + len + 1, NULL, 10) * 1024;
-	}
-	return -1;
-}
-
 static gint64 malloc_in_use(void)
 {
 	struct mallinfo2 mi = mallinfo2();
@@ -373,7 +294,7 @@ static void memory_child(guint32 nflows, int fd)
 
 	g_random_set_seed(BENCH_SEED);
 	malloc_trim(0);
-	rss0 = proc_status_bytes("VmRSS");
+	rss0 = bench_proc_status_bytes("VmRSS");
 	heap0 = malloc_in_use();
 	ingest_init(&in, BENCH_EVENTS_PER_MS);
 	for (guint32 i = 0; i < nflows; i++) {
@@ -381,7 +302,7 @@ static void memory_child(guint32 nflows, int fd)
 		ingest_table_cb(&in, &ev, sizeof(ev));
 	}
 	rfm_flow_table_update_batch(in.table, &in.batch);
-	r.rss_delta = proc_status_bytes("VmRSS") - rss0;
+	r.rss_delta = bench_proc_status_bytes("VmRSS") - rss0;
 	r.heap_delta = malloc_in_use() - heap0;
 	r.table_bytes = rfm_flow_table_memory(in.table);
 	rfm_flow_table_get_stats(in.table, &st);
@@ -547,10 +468,10 @@ static int bench_fill(struct bench *b, int i)
 
 		if (err)
 			return err;
-		t0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
+		t0 = bench_clock_s(CLOCK_THREAD_CPUTIME_ID);
 		got = ring_buffer__consume(b->rb_tab);
 		rfm_flow_table_update_batch(in->table, &in->batch);
-		t += clock_s(CLOCK_THREAD_CPUTIME_ID) - t0;
+		t += bench_clock_s(CLOCK_THREAD_CPUTIME_ID) - t0;
 		if (got != (int)k) {
 			fprintf(stderr, "bench_ingest: fill consumed %d of %u\n", got, k);
 			return -EPROTO;
@@ -585,13 +506,13 @@ static int bench_turn(struct bench *b, struct variant *v, guint rep, bool record
 	err = produce(b, b->batch);
 	if (err)
 		return err;
-	c0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
-	t0 = now_s();
+	c0 = bench_clock_s(CLOCK_THREAD_CPUTIME_ID);
+	t0 = bench_clock_s(CLOCK_MONOTONIC);
 	got = ring_buffer__consume(rb);
 	if (in)
 		rfm_flow_table_update_batch(in->table, &in->batch);
-	t1 = now_s();
-	c1 = clock_s(CLOCK_THREAD_CPUTIME_ID);
+	t1 = bench_clock_s(CLOCK_MONOTONIC);
+	c1 = bench_clock_s(CLOCK_THREAD_CPUTIME_ID);
 	if (got < 0) {
 		fprintf(stderr, "bench_ingest: ring_buffer__consume: %s\n", g_strerror(-got));
 		return got;
@@ -716,7 +637,7 @@ static void bench_print_header(const struct bench *b)
 
 static bool bench_report(const struct bench *b)
 {
-	struct summary base = summarise(b->variants[0].eps, b->reps);
+	struct bench_summary base = bench_summarise(b->variants[0].eps, b->reps);
 	bool valid = true;
 
 	bench_print_header(b);
@@ -725,8 +646,8 @@ static bool bench_report(const struct bench *b)
 	printf("|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|\n");
 	for (guint i = 0; i < b->nvariants; i++) {
 		const struct variant *v = &b->variants[i];
-		struct summary s = summarise(v->eps, b->reps);
-		struct summary w = summarise(v->eps_wall, b->reps);
+		struct bench_summary s = bench_summarise(v->eps, b->reps);
+		struct bench_summary w = bench_summarise(v->eps_wall, b->reps);
 
 		if (v->table < 0) {
 			printf("| no-op callback (baseline) | %s | %u | %.2f | %.2f | %.2f | %.1f "
@@ -798,7 +719,7 @@ static bool bench_report(const struct bench *b)
 
 static int ingest_run(struct bench *b)
 {
-	struct rusage ru0, ru1;
+	long nivcsw0;
 	int err;
 
 	b->variants = g_new0(struct variant, 1 + 2 * BENCH_NTABLES);
@@ -820,11 +741,10 @@ static int ingest_run(struct bench *b)
 	}
 	if (!err)
 		err = bench_repetition(b, 0, false);
-	getrusage(RUSAGE_SELF, &ru0);
+	nivcsw0 = bench_involuntary_switches();
 	for (guint rep = 0; !err && rep < b->reps; rep++)
 		err = bench_repetition(b, rep, true);
-	getrusage(RUSAGE_SELF, &ru1);
-	b->preempted = ru1.ru_nivcsw - ru0.ru_nivcsw;
+	b->preempted = bench_involuntary_switches() - nivcsw0;
 	if (err)
 		return err;
 	return bench_report(b) ? 0 : -EPROTO;
@@ -901,16 +821,6 @@ static int callgrind_run(enum bench_gen_mode mode, guint32 nflows, guint32 neven
 
 /* --- main ----------------------------------------------------------------- */
 
-static bool parse_uint(const char *s, unsigned long long min, unsigned long long max,
-		       unsigned long long *out)
-{
-	char *end;
-
-	errno = 0;
-	*out = strtoull(s, &end, 10);
-	return errno == 0 && end != s && *end == '\0' && s[0] != '-' && *out >= min && *out <= max;
-}
-
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -962,27 +872,27 @@ int main(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "r:n:R:c:e:k:F:N:h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'r':
-			if (!parse_uint(optarg, BENCH_MIN_REPS, 1000, &val))
+			if (!bench_parse_uint(optarg, BENCH_MIN_REPS, 1000, &val))
 				goto bad;
 			b.reps = val;
 			break;
 		case 'n':
-			if (!parse_uint(optarg, 1000, 100000000, &val))
+			if (!bench_parse_uint(optarg, 1000, 100000000, &val))
 				goto bad;
 			b.batch = val;
 			break;
 		case 'R':
-			if (!parse_uint(optarg, 1, 2048, &val) || (val & (val - 1)))
+			if (!bench_parse_uint(optarg, 1, 2048, &val) || (val & (val - 1)))
 				goto bad;
 			b.ring_mib = val;
 			break;
 		case 'c':
-			if (!parse_uint(optarg, 0, CPU_SETSIZE - 1, &val))
+			if (!bench_parse_uint(optarg, 0, CPU_SETSIZE - 1, &val))
 				goto bad;
 			b.cpu = val;
 			break;
 		case 'e':
-			if (!parse_uint(optarg, 1, 1000000000, &val))
+			if (!bench_parse_uint(optarg, 1, 1000000000, &val))
 				goto bad;
 			b.events_per_ms = val;
 			break;
@@ -996,13 +906,13 @@ int main(int argc, char **argv)
 			keys_given = true;
 			break;
 		case 'F':
-			if (!parse_uint(optarg, 1, BENCH_GEN_MAX_FLOWS, &val))
+			if (!bench_parse_uint(optarg, 1, BENCH_GEN_MAX_FLOWS, &val))
 				goto bad;
 			cg_flows = val;
 			flows_given = true;
 			break;
 		case 'N':
-			if (!parse_uint(optarg, 1, 100000000, &val))
+			if (!bench_parse_uint(optarg, 1, 100000000, &val))
 				goto bad;
 			cg_events = val;
 			break;
@@ -1048,7 +958,7 @@ int main(int argc, char **argv)
 	if (memory_only)
 		return valid ? 0 : 1;
 
-	err = pin_cpu(b.cpu, &b.cpu);
+	err = bench_pin_cpu(b.cpu, &b.cpu);
 	if (err) {
 		fprintf(stderr, "bench_ingest: cannot pin to a CPU: %s\n", g_strerror(-err));
 		return 1;

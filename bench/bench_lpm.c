@@ -39,14 +39,11 @@
  * lookups/s); exits 0.
  */
 #define _GNU_SOURCE
-#include <errno.h>
 #include <getopt.h>
-#include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -56,6 +53,8 @@
 #include <glib.h>
 
 #include "lpm.h"
+
+#include "bench_util.h"
 
 #define BENCH_MIN_REPS	   5
 #define BENCH_DEFAULT_REPS 5
@@ -307,14 +306,6 @@ static void table_free(struct bench_table *b)
 
 /* --- helpers -------------------------------------------------------------- */
 
-static double clock_s(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 /* CPU and wall time spent in timed sections, for the contention line. */
 static double timed_cpu, timed_wall;
 
@@ -324,84 +315,18 @@ struct stopwatch {
 
 static struct stopwatch stopwatch_start(void)
 {
-	return (struct stopwatch){clock_s(CLOCK_THREAD_CPUTIME_ID), clock_s(CLOCK_MONOTONIC)};
+	return (struct stopwatch){bench_clock_s(CLOCK_THREAD_CPUTIME_ID),
+				  bench_clock_s(CLOCK_MONOTONIC)};
 }
 
 /* Seconds of CPU time since start. */
 static double stopwatch_stop(const struct stopwatch *w)
 {
-	double cpu = clock_s(CLOCK_THREAD_CPUTIME_ID) - w->cpu;
+	double cpu = bench_clock_s(CLOCK_THREAD_CPUTIME_ID) - w->cpu;
 
 	timed_cpu += cpu;
-	timed_wall += clock_s(CLOCK_MONOTONIC) - w->wall;
+	timed_wall += bench_clock_s(CLOCK_MONOTONIC) - w->wall;
 	return cpu;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-struct summary {
-	double min, median, max;
-};
-
-static struct summary summarise(const double *v, guint n)
-{
-	g_autofree double *s = g_memdup2(v, sizeof(double) * n);
-	struct summary out;
-
-	qsort(s, n, sizeof(double), cmp_double);
-	out.min = s[0];
-	out.max = s[n - 1];
-	out.median = n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-	return out;
-}
-
-static int pin_cpu(int cpu, int *pinned)
-{
-	cpu_set_t set;
-
-	if (cpu < 0) {
-		/* Default: the highest CPU allowed, away from CPU 0's housekeeping. */
-		if (sched_getaffinity(0, sizeof(set), &set) < 0)
-			return -errno;
-		for (int c = CPU_SETSIZE - 1; c >= 0; c--) {
-			if (CPU_ISSET(c, &set)) {
-				cpu = c;
-				break;
-			}
-		}
-		if (cpu < 0)
-			return -ESRCH;
-	}
-	if (cpu >= CPU_SETSIZE)
-		return -EINVAL;
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	if (sched_setaffinity(0, sizeof(set), &set) < 0)
-		return -errno;
-	*pinned = cpu;
-	return 0;
-}
-
-/* A "Name:   N kB" line of /proc/self/status, in bytes; -1 if missing. */
-static gint64 proc_status_bytes(const char *name)
-{
-	g_autofree char *text = NULL;
-	gsize len = strlen(name);
-
-	if (!g_file_get_contents("/proc/self/status", &text, NULL, NULL))
-		return -1;
-	for (char *line = text; line && *line; line = strchr(line, '\n')) {
-		if (*line == '\n')
-			line++;
-		if (!strncmp(line, name, len) && line[len] == ':')
-			return g_ascii_strtoll(line + len + 1, NULL, 10) * 1024;
-	}
-	return -1;
 }
 
 /* --- memory --------------------------------------------------------------- */
@@ -425,10 +350,10 @@ static void memory_child(const struct bench_table *b, int fd)
 
 	/* Give back what the parent freed, so that the build's pages count. */
 	malloc_trim(0);
-	rss0 = proc_status_bytes("VmRSS");
+	rss0 = bench_proc_status_bytes("VmRSS");
 	for (guint32 i = 0; i < b->n; i++)
 		rfm_lpm_insert(t, b->prefixes[i].addr, b->prefixes[i].plen, i + 1);
-	r.rss_delta = proc_status_bytes("VmRSS") - rss0;
+	r.rss_delta = bench_proc_status_bytes("VmRSS") - rss0;
 	r.memory = rfm_lpm_memory(t);
 	r.count = rfm_lpm_count(t);
 
@@ -558,7 +483,7 @@ static void run_rep(const struct bench_table *b, guint rep, double rates[V_MAX])
 struct family_result {
 	struct memory_result mem;
 	bool mem_ok;
-	struct summary rates[V_MAX];
+	struct bench_summary rates[V_MAX];
 	long preempted;
 };
 
@@ -617,7 +542,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	err = pin_cpu(cpu, &cpu);
+	err = bench_pin_cpu(cpu, &cpu);
 	if (err) {
 		fprintf(stderr, "bench_lpm: cannot pin to a CPU: %s\n", g_strerror(-err));
 		return 1;
@@ -629,20 +554,19 @@ int main(int argc, char **argv)
 		struct bench_table *b = &tables[f];
 		g_autofree double *rates = g_new(double, (gsize)reps *V_MAX);
 		g_autofree double *col = g_new(double, reps);
-		struct rusage ru0, ru1;
+		long nivcsw0;
 
 		b->nextra = b->n / 100 * BENCH_CHURN_SHARE * BENCH_CHURN_ROUNDS;
 		table_build(b, seed);
 		res[f].mem_ok = memory_measure(b, &res[f].mem);
-		getrusage(RUSAGE_SELF, &ru0);
+		nivcsw0 = bench_involuntary_switches();
 		for (guint r = 0; r < reps; r++)
 			run_rep(b, r, rates + (gsize)r * V_MAX);
-		getrusage(RUSAGE_SELF, &ru1);
-		res[f].preempted = ru1.ru_nivcsw - ru0.ru_nivcsw;
+		res[f].preempted = bench_involuntary_switches() - nivcsw0;
 		for (int v = 0; v < V_MAX; v++) {
 			for (guint r = 0; r < reps; r++)
 				col[r] = rates[(gsize)r * V_MAX + v];
-			res[f].rates[v] = summarise(col, reps);
+			res[f].rates[v] = bench_summarise(col, reps);
 		}
 	}
 
@@ -669,7 +593,7 @@ int main(int argc, char **argv)
 	       "| table | operation | min | median | max |\n|---|---|---:|---:|---:|\n");
 	for (int f = 0; f < 2; f++) {
 		for (int v = 0; v < V_MAX; v++) {
-			const struct summary *s = &res[f].rates[v];
+			const struct bench_summary *s = &res[f].rates[v];
 			g_autofree char *extra = v == V_RANDOM
 							 ? g_strdup_printf(" (%.0f %% covered)",
 									   100 * tables[f].covered)

@@ -204,7 +204,7 @@ static const struct cfg_setting datapath_settings[] = {
 		 "random (p = 1/N) | systematic (every Nth, per CPU)"),
 	SET_LIST("overrides", DP, overrides, &override_table,
 		 "per-interface settings; the first override whose match matches applies"),
-	SET_UINT("ring_size", DP, ring_size, 2U << 20, 64U << 10, 1U << 30,
+	SET_UINT("ring_size", DP, ring_size, 1U << 20, 64U << 10, 1U << 30,
 		 "kernel to user ring buffer, bytes, a power of two", .unit = "bytes",
 		 .check = ring_size_check),
 	SET_DURATION("drain_interval", DP, drain_interval_ms, 10, 1, 1000,

@@ -48,7 +48,7 @@ struct rfm_config_datapath {
 	guint32 sampling;  /* 1-in-N, 0 = counters only; default 100, max 1 << 24 */
 	int sampling_mode; /* enum rfm_sample_mode, default RFM_SAMPLE_RANDOM */
 	GArray *overrides; /* owned, of struct rfm_config_override, file order, never NULL */
-	guint32 ring_size; /* bytes, power of two, 64 KiB .. 1 GiB, default 2 MiB */
+	guint32 ring_size; /* bytes, power of two, 64 KiB .. 1 GiB, default 1 MiB */
 	guint32 drain_interval_ms; /* 1 .. 1000, default 10 */
 	guint32 wakeup_fill;	   /* percent of the ring, 0 = timer only, default 50 */
 	bool fib_lookup;	   /* default true */

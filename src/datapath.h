@@ -51,7 +51,7 @@ struct rfm_datapath_options {
 
 #define RFM_DATAPATH_OPTIONS_INIT                                                              \
 	{                                                                                      \
-		.attach_mode = RFM_ATTACH_AUTO, .ring_bytes = 2U << 20, .max_interfaces = 512, \
+		.attach_mode = RFM_ATTACH_AUTO, .ring_bytes = 1U << 20, .max_interfaces = 512, \
 		.default_rate = 0, .default_mode = RFM_SAMPLE_RANDOM, .wakeup_fill = 50,       \
 	}
 

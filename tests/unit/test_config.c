@@ -391,7 +391,7 @@ static void assert_defaults(const struct rfm_config *cfg)
 	g_assert_cmpint(dp->sampling_mode, ==, RFM_SAMPLE_RANDOM);
 	g_assert_nonnull(dp->overrides);
 	g_assert_cmpuint(dp->overrides->len, ==, 0);
-	g_assert_cmpuint(dp->ring_size, ==, 2U << 20);
+	g_assert_cmpuint(dp->ring_size, ==, 1U << 20);
 	g_assert_cmpuint(dp->drain_interval_ms, ==, 10);
 	g_assert_true(dp->fib_lookup);
 	g_assert_cmpuint(dp->max_interfaces, ==, 512);

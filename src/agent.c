@@ -6,7 +6,10 @@
  *                   -> expiry -> sinks (JSON lines today; exporters later)
  *   clock timer     refreshes the CLOCK_BOOTTIME -> Unix offset
  *   linkwatch       interfaces that appear, are renamed or go away
- *   SIGHUP          reload the configuration file
+ *   BMP sessions    routers' BMP streams -> RIB (bmp.c), for the enrichment
+ *                   of records (RIB first, MMDB second: enrich.h)
+ *   SIGHUP          reload the configuration file (and the MMDB files)
+ *   SIGUSR1         write the RIB to the --dump-rib file
  *   SIGTERM/SIGINT  end every flow (reason 4), deliver, detach, exit 0
  *
  * Interface selection and sampling come from the configuration, which the
@@ -14,24 +17,30 @@
  */
 #include "commands.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <net/if.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <glib-unix.h>
 #include <glib.h>
 
+#include "bmp.h"
 #include "clock.h"
 #include "config.h"
 #include "datapath.h"
+#include "enrich.h"
 #include "event_json.h"
 #include "flow_json.h"
 #include "flow_table.h"
+#include "geoip.h"
 #include "ifmatch.h"
 #include "linkwatch.h"
 #include "log.h"
+#include "rib.h"
 
 #define CLOCK_REFRESH_S 5
 
@@ -59,6 +68,7 @@ struct agent_cli {
 	char *print;
 	char *output;
 	gboolean print_events;
+	char *dump_rib;
 };
 
 /* DOC: the state of one agent run, owned by rfm_agent_main()'s stack frame. */
@@ -68,6 +78,11 @@ struct agent {
 	struct rfm_datapath *dp;      /* owned */
 	struct rfm_flow_table *flows; /* owned */
 	struct rfm_linkwatch *lw;     /* owned */
+	struct rfm_rib *rib;	      /* owned, always there (empty without BMP) */
+	struct rfm_bmp *bmp;	      /* owned; NULL until BMP is configured */
+	struct rfm_geoip *geoip;      /* owned; NULL without MMDB files */
+	struct rfm_enricher enricher; /* borrows rib and geoip */
+	bool enrich;		      /* a source is configured: records carry the keys */
 	GHashTable *ifaces;	      /* ifindex -> struct agent_if (owned) */
 	struct rfm_clock clock;
 	guint64 now_ms;		     /* never goes backwards */
@@ -126,11 +141,14 @@ static void agent_sync(struct agent *a)
 static void on_flow(const struct rfm_flow_record *rec, void *user_data)
 {
 	struct agent *a = user_data;
+	struct rfm_enrichment en;
 
 	if (!a->flow_out)
 		return;
+	if (a->enrich)
+		rfm_enrich_record(&a->enricher, rec, &en);
 	g_string_truncate(a->line, 0);
-	rfm_flow_append_json(a->line, rec, NULL);
+	rfm_flow_append_json(a->line, rec, a->enrich ? &en : NULL);
 	g_string_append_c(a->line, '\n');
 	fwrite(a->line->str, 1, a->line->len, a->flow_out);
 }
@@ -345,6 +363,220 @@ static void print_counters(struct agent *a, FILE *out)
 	fflush(out);
 }
 
+/* --- enrichment sources -------------------------------------------------- */
+
+static bool bmp_configured(const struct rfm_config_bmp *c)
+{
+	return c->port || (c->connect && c->connect->len);
+}
+
+static bool mmdb_configured(const struct rfm_config_mmdb *m)
+{
+	return (m->asn && m->asn[0]) || (m->city && m->city[0]);
+}
+
+static struct rfm_rib_options rib_options(const struct rfm_config *cfg)
+{
+	struct rfm_rib_options o = {
+		.max_routes_per_peer = cfg->enrich.bmp.max_routes_per_peer,
+		.max_peers = cfg->enrich.bmp.max_peers,
+	};
+
+	return o;
+}
+
+/* Point the enricher at the sources the configuration asks for. */
+static void enricher_update(struct agent *a)
+{
+	a->enricher.rib = bmp_configured(&a->cfg->enrich.bmp) ? a->rib : NULL;
+	a->enricher.geoip = a->geoip;
+	a->enricher.use_default_route = a->cfg->enrich.use_default_route;
+	a->enrich = a->enricher.rib || a->enricher.geoip;
+}
+
+/* At start: RIB, BMP sessions, MMDB files. Errors here stop the agent. */
+static bool enrich_start(struct agent *a, GError **error)
+{
+	const struct rfm_config_enrich *en = &a->cfg->enrich;
+	struct rfm_rib_options ro = rib_options(a->cfg);
+
+	a->rib = rfm_rib_new(&ro);
+	if (bmp_configured(&en->bmp)) {
+		a->bmp = rfm_bmp_new(&en->bmp, a->rib, error);
+		if (!a->bmp)
+			return false;
+	}
+	if (mmdb_configured(&en->mmdb)) {
+		a->geoip = rfm_geoip_new(en->mmdb.asn, en->mmdb.city, error);
+		if (!a->geoip)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * SIGHUP with a valid new configuration cfg (a->cfg is still the old one):
+ * new RIB limits, BMP settings applied in place, MMDB files reopened (or
+ * replaced when their paths changed). A failure keeps the old source.
+ */
+static void enrich_reconfigure(struct agent *a, const struct rfm_config *cfg)
+{
+	const struct rfm_config_mmdb *om = &a->cfg->enrich.mmdb, *nm = &cfg->enrich.mmdb;
+	struct rfm_rib_options ro = rib_options(cfg);
+	g_autoptr(GError) err = NULL;
+
+	rfm_rib_set_options(a->rib, &ro);
+	if (a->bmp) {
+		if (!rfm_bmp_reconfigure(a->bmp, &cfg->enrich.bmp, &err))
+			g_warning("reload: %s; the previous BMP listener stays", err->message);
+	} else if (bmp_configured(&cfg->enrich.bmp)) {
+		a->bmp = rfm_bmp_new(&cfg->enrich.bmp, a->rib, &err);
+		if (!a->bmp)
+			g_warning("reload: %s; BMP is not started", err->message);
+	}
+	g_clear_error(&err);
+	if (!g_strcmp0(om->asn, nm->asn) && !g_strcmp0(om->city, nm->city)) {
+		if (a->geoip)
+			rfm_geoip_reload(a->geoip);
+	} else if (!mmdb_configured(nm)) {
+		rfm_geoip_free(a->geoip);
+		a->geoip = NULL;
+	} else {
+		struct rfm_geoip *g = rfm_geoip_new(nm->asn, nm->city, &err);
+
+		if (!g) {
+			g_warning("reload: %s; the previous MMDB files stay", err->message);
+		} else {
+			rfm_geoip_free(a->geoip);
+			a->geoip = g;
+		}
+	}
+}
+
+/* DOC: state of one --dump-rib write. */
+struct rib_dump {
+	FILE *f;       /* borrowed */
+	GString *line; /* borrowed */
+	guint32 routes;
+};
+
+/* One route as a JSON line; the keys are documented in README.md. */
+static void dump_route(const struct rfm_rib_route *r, void *ud)
+{
+	struct rib_dump *d = ud;
+	const struct rfm_rib_attrs *at = r->attrs;
+	char peer[INET6_ADDRSTRLEN], prefix[INET6_ADDRSTRLEN], nh[INET6_ADDRSTRLEN];
+	GString *l = d->line;
+
+	rfm_addr_to_string(r->peer->addr, r->peer->addr_version == 6 ? 6 : 4, peer, sizeof(peer));
+	rfm_addr_to_string(r->prefix, r->version, prefix, sizeof(prefix));
+	g_string_printf(l,
+			"{\"session\":%u,\"peer\":\"%s\",\"peer_as\":%u,\"view\":\"%s\","
+			"\"prefix\":\"%s/%u\",\"path_id\":%u,\"origin_as\":%u,\"first_as\":%u,"
+			"\"as_path\":[",
+			r->peer->session, peer, r->peer_as, rfm_rib_view_name(r->peer->view),
+			prefix, r->plen, r->path_id, at->origin_as, at->first_as);
+	for (guint i = 0; i < at->as_path_count; i++)
+		g_string_append_printf(l, "%s%u", i ? "," : "", at->as_path[i]);
+	g_string_append(l, "],\"next_hop\":");
+	if (at->nh_version) {
+		rfm_addr_to_string(at->next_hop, at->nh_version, nh, sizeof(nh));
+		g_string_append_printf(l, "\"%s\"", nh);
+	} else {
+		g_string_append(l, "null");
+	}
+	if (at->has_local_pref)
+		g_string_append_printf(l, ",\"local_pref\":%u", at->local_pref);
+	else
+		g_string_append(l, ",\"local_pref\":null");
+	if (at->has_med)
+		g_string_append_printf(l, ",\"med\":%u", at->med);
+	else
+		g_string_append(l, ",\"med\":null");
+	g_string_append_printf(l, ",\"selected\":%s}\n", r->selected ? "true" : "false");
+	fwrite(l->str, 1, l->len, d->f);
+	d->routes++;
+}
+
+/*
+ * Write every route of the RIB to path as JSON lines: into path.tmp, then
+ * renamed over path, so a reader sees the previous dump or this one whole.
+ */
+static bool rib_dump(struct agent *a, const char *path, guint32 *routes, GError **error)
+{
+	g_autofree char *tmp = g_strconcat(path, ".tmp", NULL);
+	struct rib_dump d = {.line = a->line};
+	int err = 0;
+
+	d.f = fopen(tmp, "we");
+	if (!d.f) {
+		err = errno;
+		goto fail;
+	}
+	rfm_rib_foreach_route(a->rib, dump_route, &d);
+	if (fflush(d.f) || ferror(d.f))
+		err = errno ? errno : EIO;
+	if (fclose(d.f) && !err)
+		err = errno;
+	if (!err && rename(tmp, path) < 0)
+		err = errno;
+	if (err) {
+		unlink(tmp);
+		goto fail;
+	}
+	*routes = d.routes;
+	return true;
+fail:
+	g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(err), "--dump-rib %s: %s", path,
+		    g_strerror(err));
+	return false;
+}
+
+static gboolean on_dump_rib(gpointer user_data)
+{
+	struct agent *a = user_data;
+	g_autoptr(GError) err = NULL;
+	guint32 routes;
+
+	if (!a->cli->dump_rib) {
+		g_message("SIGUSR1: no --dump-rib file to write");
+		return G_SOURCE_CONTINUE;
+	}
+	if (rib_dump(a, a->cli->dump_rib, &routes, &err))
+		g_message("RIB written to %s: %u routes", a->cli->dump_rib, routes);
+	else
+		g_warning("%s", err->message);
+	return G_SOURCE_CONTINUE;
+}
+
+static void print_bmp_stats(struct agent *a, FILE *out)
+{
+	struct rfm_bmp_stats bs;
+
+	if (!a->bmp)
+		return;
+	rfm_bmp_get_stats(a->bmp, &bs);
+	fprintf(out,
+		"{\"type\":\"bmp\",\"sessions_open\":%u,\"accepted\":%" G_GUINT64_FORMAT
+		",\"refused_allow\":%" G_GUINT64_FORMAT ",\"refused_limit\":%" G_GUINT64_FORMAT
+		",\"connect_attempts\":%" G_GUINT64_FORMAT
+		",\"connect_failures\":%" G_GUINT64_FORMAT,
+		bs.sessions_open, bs.accepted, bs.refused_allow, bs.refused_limit,
+		bs.connect_attempts, bs.connect_failures);
+	for (int r = 0; r < RFM_BMP_CLOSE_MAX; r++)
+		fprintf(out, ",\"closed_%s\":%" G_GUINT64_FORMAT, rfm_bmp_close_reason_name(r),
+			bs.closed[r]);
+	fprintf(out, ",\"messages\":[");
+	for (int t = 0; t < 8; t++)
+		fprintf(out, "%s%" G_GUINT64_FORMAT, t ? "," : "", bs.messages[t]);
+	fprintf(out,
+		"],\"routes\":%u,\"peers\":%u,\"routes_announced\":%" G_GUINT64_FORMAT
+		",\"routes_withdrawn\":%" G_GUINT64_FORMAT ",\"routes_dropped\":%" G_GUINT64_FORMAT
+		"}\n",
+		bs.routes, bs.peers, bs.routes_announced, bs.routes_withdrawn, bs.routes_dropped);
+	fflush(out);
+}
+
 static gboolean on_quit(gpointer user_data)
 {
 	struct agent *a = user_data;
@@ -428,6 +660,9 @@ static gboolean on_reload(gpointer user_data)
 		a->reloads_failed++;
 		g_warning("reload failed, the previous configuration stays in force:\n%s",
 			  err->message);
+		/* The MMDB files may have been replaced all the same. */
+		if (a->geoip)
+			rfm_geoip_reload(a->geoip);
 		return G_SOURCE_CONTINUE;
 	}
 	if (cfg->datapath.ring_size != a->cfg->datapath.ring_size ||
@@ -436,8 +671,10 @@ static gboolean on_reload(gpointer user_data)
 	    cfg->datapath.wakeup_fill != a->cfg->datapath.wakeup_fill)
 		g_warning("reload: ring_size, wakeup_fill, max_interfaces and attach apply at the "
 			  "next start");
+	enrich_reconfigure(a, cfg);
 	rfm_config_free(a->cfg);
 	a->cfg = cfg;
+	enricher_update(a);
 	rfm_log_setup(cfg->log.level, cfg->log.target);
 	fo = flow_options(cfg);
 	rfm_flow_table_set_options(a->flows, &fo, agent_now(a));
@@ -483,6 +720,8 @@ int rfm_agent_main(int argc, char **argv)
 		 "Write --print output to FILE instead of stdout", "FILE"},
 		{"print-events", 0, 0, G_OPTION_ARG_NONE, &cli.print_events,
 		 "Print every sampled packet as a JSON line on stdout", NULL},
+		{"dump-rib", 0, 0, G_OPTION_ARG_FILENAME, &cli.dump_rib,
+		 "On SIGUSR1, write the RIB's routes to FILE as JSON lines (via FILE.tmp)", "FILE"},
 		{NULL},
 	};
 	static const char *const modes[] = {"random", "systematic"};
@@ -537,6 +776,14 @@ int rfm_agent_main(int argc, char **argv)
 	a.ifaces = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
 	rfm_clock_refresh(&a.clock);
 
+	/* Before the kernel is touched: a BMP port in use or a bad MMDB file stops us here. */
+	if (!enrich_start(&a, &err)) {
+		g_printerr("rfm agent: %s\n", err->message);
+		rc = 1;
+		goto out_state;
+	}
+	enricher_update(&a);
+
 	opts.attach_mode = a.cfg->datapath.attach;
 	opts.ring_bytes = a.cfg->datapath.ring_size;
 	opts.max_interfaces = a.cfg->datapath.max_interfaces;
@@ -571,6 +818,7 @@ int rfm_agent_main(int argc, char **argv)
 	g_unix_signal_add(SIGINT, on_quit, &a);
 	g_unix_signal_add(SIGTERM, on_quit, &a);
 	g_unix_signal_add(SIGHUP, on_reload, &a);
+	g_unix_signal_add(SIGUSR1, on_dump_rib, &a);
 	g_message("running");
 
 	g_main_loop_run(a.loop);
@@ -584,10 +832,14 @@ int rfm_agent_main(int argc, char **argv)
 	if (a.event_out)
 		fflush(a.event_out);
 	print_counters(&a, stdout);
+	print_bmp_stats(&a, stdout);
 
 out_loop:
 	if (a.ring_source)
 		g_source_remove(a.ring_source);
+	/* Sessions end before the interfaces are detached: "closed (shutdown)" in the log. */
+	rfm_bmp_free(a.bmp);
+	a.bmp = NULL;
 	rfm_linkwatch_free(a.lw);
 	rfm_flow_table_free(a.flows);
 	rfm_datapath_free(a.dp);
@@ -595,6 +847,9 @@ out_loop:
 		g_message("detached, exiting");
 	g_main_loop_unref(a.loop);
 out_state:
+	rfm_bmp_free(a.bmp);
+	rfm_geoip_free(a.geoip);
+	rfm_rib_free(a.rib);
 	g_hash_table_destroy(a.ifaces);
 	g_string_free(a.line, TRUE);
 	if (a.flow_out && a.flow_out != stdout)
@@ -610,5 +865,6 @@ out_cli:
 	g_free(cli.direction);
 	g_free(cli.print);
 	g_free(cli.output);
+	g_free(cli.dump_rib);
 	return rc;
 }

@@ -128,6 +128,21 @@ static guint32 attrs_hash(const struct rfm_rib_attrs *a)
 	return hash_words(h, a->large_communities, 3U * a->large_community_count);
 }
 
+/*
+ * An empty list may be a NULL pointer, and C leaves memcpy()/memcmp() with
+ * NULL undefined even for 0 bytes (UBSan stops on it): test the length first.
+ */
+static bool same_words(const guint32 *x, const guint32 *y, gsize n)
+{
+	return !n || !memcmp(x, y, 4 * n);
+}
+
+static void copy_words(guint32 *dst, const guint32 *src, gsize n)
+{
+	if (n)
+		memcpy(dst, src, 4 * n);
+}
+
 static bool attrs_equal(const struct rfm_rib_attrs *x, const struct rfm_rib_attrs *y)
 {
 	return x->origin_as == y->origin_as && x->first_as == y->first_as && x->med == y->med &&
@@ -137,9 +152,10 @@ static bool attrs_equal(const struct rfm_rib_attrs *x, const struct rfm_rib_attr
 	       !memcmp(x->next_hop, y->next_hop, 16) && x->as_path_count == y->as_path_count &&
 	       x->community_count == y->community_count &&
 	       x->large_community_count == y->large_community_count &&
-	       !memcmp(x->as_path, y->as_path, 4U * x->as_path_count) &&
-	       !memcmp(x->communities, y->communities, 4U * x->community_count) &&
-	       !memcmp(x->large_communities, y->large_communities, 12U * x->large_community_count);
+	       same_words(x->as_path, y->as_path, x->as_path_count) &&
+	       same_words(x->communities, y->communities, x->community_count) &&
+	       same_words(x->large_communities, y->large_communities,
+			  3U * x->large_community_count);
 }
 
 static guint attr_set_hash(gconstpointer p)
@@ -170,13 +186,13 @@ static guint32 attr_intern(struct rfm_rib *rib, const struct rfm_rib_attrs *a)
 	*s = probe;
 	s->refs = 1;
 	w = (guint32 *)(s + 1);
-	memcpy(w, a->as_path, 4U * a->as_path_count);
+	copy_words(w, a->as_path, a->as_path_count);
 	s->a.as_path = w;
 	w += a->as_path_count;
-	memcpy(w, a->communities, 4U * a->community_count);
+	copy_words(w, a->communities, a->community_count);
 	s->a.communities = w;
 	w += a->community_count;
-	memcpy(w, a->large_communities, 12U * a->large_community_count);
+	copy_words(w, a->large_communities, 3U * a->large_community_count);
 	s->a.large_communities = w;
 	if (rib->attr_free->len) {
 		id = g_array_index(rib->attr_free, guint32, rib->attr_free->len - 1);
@@ -536,6 +552,32 @@ void rfm_rib_foreach_peer(const struct rfm_rib *rib,
 
 		if (pe->used)
 			fn(id, &pe->key, pe->peer_as, pe->routes, ud);
+	}
+}
+
+void rfm_rib_foreach_route(const struct rfm_rib *rib,
+			   void (*fn)(const struct rfm_rib_route *route, void *ud), void *ud)
+{
+	/* Free entries have version 0 (entry_release()); live ones have a path. */
+	for (guint32 e = 1; e < rib->entries->len; e++) {
+		const struct entry *en = entry_at(rib, e);
+		struct rfm_rib_route r = {.version = en->version, .plen = en->plen};
+
+		if (!en->version)
+			continue;
+		memcpy(r.prefix, en->prefix, 16);
+		for (guint32 p = en->first_path; p != NIL; p = path_at(rib, p)->next) {
+			const struct path *pa = path_at(rib, p);
+			const struct peer *pe = peer_at(rib, pa->peer);
+
+			r.path_id = pa->path_id;
+			r.peer_id = pa->peer;
+			r.peer_as = pe->peer_as;
+			r.peer = &pe->key;
+			r.attrs = attrs_at(rib, pa->attr);
+			r.selected = en->table == TABLE_SELECT && p == en->best_path;
+			fn(&r, ud);
+		}
 	}
 }
 

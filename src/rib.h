@@ -137,6 +137,30 @@ void rfm_rib_foreach_peer(const struct rfm_rib *rib,
 				     guint32 peer_as, guint32 routes, void *ud),
 			  void *ud);
 
+/*
+ * DOC: one route as rfm_rib_foreach_route() shows it. Pointers are valid
+ * during the callback only. selected: the path rfm_rib_lookup() returns for
+ * its prefix (always false for Adj-RIB-Out routes).
+ */
+struct rfm_rib_route {
+	guint8 version; /* 4 or 6 */
+	guint8 plen;
+	guint8 prefix[16]; /* network order, host bits zero; IPv4 in bytes 0..3 */
+	guint32 path_id;
+	guint32 peer_id;
+	guint32 peer_as;
+	const struct rfm_rib_peer_key *peer;
+	const struct rfm_rib_attrs *attrs;
+	bool selected;
+};
+
+/*
+ * Call fn for every route of both tables (selectable and Adj-RIB-Out), in no
+ * particular order. fn must not change the RIB.
+ */
+void rfm_rib_foreach_route(const struct rfm_rib *rib,
+			   void (*fn)(const struct rfm_rib_route *route, void *ud), void *ud);
+
 const char *rfm_rib_view_name(enum rfm_rib_view v);
 
 #endif /* RFM_RIB_H */

@@ -300,10 +300,9 @@ static void flow_end(struct rfm_flow_table *t, guint32 i, enum rfm_end_reason re
  * When flow f ends if no packet comes: the earliest of its idle (or grace)
  * and active deadlines, with the reason that goes with it.
  */
-static guint64 flow_deadline(const struct rfm_flow_table *t, const struct flow *f,
-			     enum rfm_end_reason *reason)
+static inline guint64 deadline_of(const struct rfm_flow_table *t, const struct flow *f,
+				  bool closing, enum rfm_end_reason *reason)
 {
-	bool closing = flow_closing(t, f);
 	guint64 quiet = f->last_ms + (closing ? t->opts.tcp_end_grace_ms : t->opts.idle_timeout_ms);
 	guint64 active = flow_start(f) + t->opts.active_timeout_ms;
 
@@ -314,6 +313,12 @@ static guint64 flow_deadline(const struct rfm_flow_table *t, const struct flow *
 	}
 	*reason = closing ? RFM_END_EOF : RFM_END_IDLE;
 	return quiet;
+}
+
+static guint64 flow_deadline(const struct rfm_flow_table *t, const struct flow *f,
+			     enum rfm_end_reason *reason)
+{
+	return deadline_of(t, f, flow_closing(t, f), reason);
 }
 
 /* The least recently seen flow, from lru or closing. */
@@ -371,6 +376,7 @@ update_one(struct rfm_flow_table *t, const struct rfm_flow_key *key, guint32 h,
 {
 	enum rfm_end_reason reason;
 	struct list *was = NULL, *now;
+	bool closing = false;
 	struct flow *f;
 	guint32 i;
 
@@ -378,8 +384,9 @@ update_one(struct rfm_flow_table *t, const struct rfm_flow_key *key, guint32 h,
 	i = index_find(t, key, h);
 	if (i != NIL) {
 		f = flow_at(t, i);
+		closing = flow_closing(t, f);
 		/* Due but not yet swept: end it now so this packet opens a new flow. */
-		if (flow_deadline(t, f, &reason) <= now_ms) {
+		if (deadline_of(t, f, closing, &reason) <= now_ms) {
 			flow_end(t, i, reason);
 			i = NIL;
 		} else if (f->sampling != ev->sampling) {
@@ -397,6 +404,7 @@ update_one(struct rfm_flow_table *t, const struct rfm_flow_key *key, guint32 h,
 		}
 		i = record_alloc(t);
 		f = flow_at(t, i);
+		closing = false;
 		f->key = *key;
 		f->sampling = ev->sampling;
 		f->packets = 0;
@@ -414,7 +422,7 @@ update_one(struct rfm_flow_table *t, const struct rfm_flow_key *key, guint32 h,
 		if (++t->stats.active > t->nbuckets)
 			buckets_resize(t, t->nbuckets * 2);
 	} else {
-		was = lru_of(t, f);
+		was = closing ? &t->closing : &t->lru;
 	}
 	f->packets += ev->packets;
 	f->octets += ev->octets;
@@ -424,8 +432,11 @@ update_one(struct rfm_flow_table *t, const struct rfm_flow_key *key, guint32 h,
 	}
 	f->seen = (guint32)t->stats.updates;
 	f->tcp_flags |= ev->tcp_flags;
+	/* FIN and RST only ever move a flow from lru to closing. */
+	if (!closing && (ev->tcp_flags & (TCP_FIN | TCP_RST)))
+		closing = flow_closing(t, f);
+	now = closing ? &t->closing : &t->lru;
 	/* Most packets belong to the flow seen last: then nothing moves. */
-	now = lru_of(t, f);
 	if (was == now && now->tail == i)
 		return;
 	if (was)

@@ -342,9 +342,7 @@ static inline void sample_from_event(struct rfm_flow_sample *s, const struct rfm
 	s->sampling = ev->sample_rate;
 	s->tcp_flags = ev->tcp_flags;
 	s->dscp = ev->dscp;
-	s->has_next_hop = (ev->flags & RFM_EV_NEXT_HOP) != 0;
-	if (s->has_next_hop)
-		memcpy(s->next_hop, ev->next_hop, 16);
+	s->next_hop = (ev->flags & RFM_EV_NEXT_HOP) ? ev->next_hop : NULL;
 }
 
 static inline void key_from_event(struct rfm_flow_key *key, const struct rfm_event *ev)
@@ -414,7 +412,7 @@ update_one(struct rfm_flow_table *t, const struct rfm_flow_key *key, guint32 h,
 		f->tcp_flags = 0;
 		f->dscp = ev->dscp;
 		f->other_ifindex = ev->other_ifindex;
-		f->next_hop_id = ev->has_next_hop ? next_hop_id(t, ev->next_hop) : 0;
+		f->next_hop_id = ev->next_hop ? next_hop_id(t, ev->next_hop) : 0;
 		f->hnext = t->buckets[h & (t->nbuckets - 1)];
 		t->buckets[h & (t->nbuckets - 1)] = i;
 		act_append(t, &t->active, i);
@@ -469,6 +467,11 @@ void rfm_flow_batch_add(struct rfm_flow_table *t, struct rfm_flow_batch *b,
 	}
 	key_from_event(&b->key[n], ev);
 	sample_from_event(&b->sample[n], ev);
+	/* The ring record does not outlive this call: keep the next hop here. */
+	if (b->sample[n].next_hop) {
+		memcpy(b->next_hop[n], ev->next_hop, 16);
+		b->sample[n].next_hop = b->next_hop[n];
+	}
 	b->hash[n] = key_hash(t, &b->key[n]);
 	b->now_ms[n] = now_ms;
 	/* The bucket will be needed a few events from now. */

@@ -123,8 +123,7 @@ struct rfm_flow_sample {
 	guint32 sampling;
 	guint8 tcp_flags;
 	guint8 dscp;
-	bool has_next_hop;
-	guint8 next_hop[16];
+	const guint8 *next_hop; /* NULL = none; borrowed, valid during the update */
 };
 
 /*
@@ -143,6 +142,7 @@ struct rfm_flow_batch {
 	guint64 now_ms[RFM_FLOW_BATCH];
 	struct rfm_flow_key key[RFM_FLOW_BATCH];
 	struct rfm_flow_sample sample[RFM_FLOW_BATCH];
+	guint8 next_hop[RFM_FLOW_BATCH][16]; /* what sample[].next_hop points to */
 };
 
 /* Queue ev; account the batch when it is full. */

@@ -254,7 +254,16 @@ static int path_cmp(const struct rfm_rib *rib, const struct path *x, const struc
 		return c;
 	if ((c = memcmp(px->key.addr, py->key.addr, 16)))
 		return c;
-	return cmp_u32(x->path_id, y->path_id);
+	if ((c = cmp_u32(x->path_id, y->path_id)))
+		return c;
+	/* Loc-RIB peers of two routers all have address 0: never let order decide. */
+	if ((c = cmp_u32(px->key.session, py->key.session)))
+		return c;
+	if ((c = cmp_u32(px->key.peer_type, py->key.peer_type)))
+		return c;
+	return px->key.distinguisher < py->key.distinguisher
+		       ? -1
+		       : px->key.distinguisher > py->key.distinguisher;
 }
 
 static void entry_select(struct rfm_rib *rib, guint32 e)

@@ -12,7 +12,9 @@
  * usable route; among its routes, Loc-RIB (RFC 9069) first, then Adj-RIB-In
  * post-policy, then pre-policy; within the best view a simplified BGP
  * decision (RFC 4271 section 9.1.2.2): highest LOCAL_PREF, shortest AS_PATH,
- * lowest ORIGIN, lowest MED, lowest peer address, lowest path id.
+ * lowest ORIGIN, lowest MED, lowest peer address (IPv4 peers before IPv6),
+ * lowest path id, then lowest BMP session, peer type and distinguisher, so
+ * the choice never depends on the order routes arrived in.
  * Adj-RIB-Out routes (RFC 8671) are kept apart and never selected.
  */
 #ifndef RFM_RIB_H

@@ -63,6 +63,7 @@
 #include <glib.h>
 
 #include "lpm.h"
+#include "bench_util.h"
 #include "rib.h"
 
 #define BENCH_MIN_REPS	   5
@@ -499,14 +500,6 @@ static void table_free(struct bench_table *t)
 
 /* --- helpers -------------------------------------------------------------- */
 
-static double clock_s(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 static double timed_cpu, timed_wall;
 
 struct stopwatch {
@@ -515,83 +508,18 @@ struct stopwatch {
 
 static struct stopwatch stopwatch_start(void)
 {
-	return (struct stopwatch){clock_s(CLOCK_THREAD_CPUTIME_ID), clock_s(CLOCK_MONOTONIC)};
+	return (struct stopwatch){bench_clock_s(CLOCK_THREAD_CPUTIME_ID),
+				  bench_clock_s(CLOCK_MONOTONIC)};
 }
 
 /* Seconds of CPU time since start. */
 static double stopwatch_stop(const struct stopwatch *w)
 {
-	double cpu = clock_s(CLOCK_THREAD_CPUTIME_ID) - w->cpu;
+	double cpu = bench_clock_s(CLOCK_THREAD_CPUTIME_ID) - w->cpu;
 
 	timed_cpu += cpu;
-	timed_wall += clock_s(CLOCK_MONOTONIC) - w->wall;
+	timed_wall += bench_clock_s(CLOCK_MONOTONIC) - w->wall;
 	return cpu;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-struct summary {
-	double min, median, max;
-};
-
-static struct summary summarise(const double *v, guint n)
-{
-	g_autofree double *s = g_memdup2(v, sizeof(double) * n);
-	struct summary out;
-
-	qsort(s, n, sizeof(double), cmp_double);
-	out.min = s[0];
-	out.max = s[n - 1];
-	out.median = n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-	return out;
-}
-
-static int pin_cpu(int cpu, int *pinned)
-{
-	cpu_set_t set;
-
-	if (cpu < 0) {
-		if (sched_getaffinity(0, sizeof(set), &set) < 0)
-			return -errno;
-		for (int c = CPU_SETSIZE - 1; c >= 0; c--) {
-			if (CPU_ISSET(c, &set)) {
-				cpu = c;
-				break;
-			}
-		}
-		if (cpu < 0)
-			return -ESRCH;
-	}
-	if (cpu >= CPU_SETSIZE)
-		return -EINVAL;
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	if (sched_setaffinity(0, sizeof(set), &set) < 0)
-		return -errno;
-	*pinned = cpu;
-	return 0;
-}
-
-/* A "Name:   N kB" line of /proc/self/status, in bytes; -1 if missing. */
-static gint64 proc_status_bytes(const char *name)
-{
-	g_autofree char *text = NULL;
-	gsize len = strlen(name);
-
-	if (!g_file_get_contents("/proc/self/status", &text, NULL, NULL))
-		return -1;
-	for (char *line = text; line && *line; line = strchr(line, '\n')) {
-		if (*line == '\n')
-			line++;
-		if (!strncmp(line, name, len) && line[len] == ':')
-			return g_ascii_strtoll(line + len + 1, NULL, 10) * 1024;
-	}
-	return -1;
 }
 
 /* --- the RIB ---------------------------------------------------------------- */
@@ -644,10 +572,10 @@ static void memory_child(const struct bench_table *t, int fd)
 	gint64 rss0;
 
 	malloc_trim(0);
-	rss0 = proc_status_bytes("VmRSS");
+	rss0 = bench_proc_status_bytes("VmRSS");
 	rib = rib_new_with_peer(&peer);
 	rib_ingest(rib, peer, t);
-	m.rss_rib = proc_status_bytes("VmRSS") - rss0;
+	m.rss_rib = bench_proc_status_bytes("VmRSS") - rss0;
 	m.memory = rfm_rib_memory(rib);
 	rfm_rib_get_stats(rib, &st);
 	m.routes = st.routes;
@@ -657,18 +585,18 @@ static void memory_child(const struct bench_table *t, int fd)
 	rfm_rib_peer_down(rib, peer);
 	m.memory_after_down = rfm_rib_memory(rib);
 	malloc_trim(0);
-	m.rss_after_down = proc_status_bytes("VmRSS") - rss0;
+	m.rss_after_down = bench_proc_status_bytes("VmRSS") - rss0;
 	rfm_rib_free(rib);
 
 	/* The LPM tables alone, for the share of the RIB that is not the LPM. */
 	malloc_trim(0);
-	rss0 = proc_status_bytes("VmRSS");
+	rss0 = bench_proc_status_bytes("VmRSS");
 	lpm[0] = rfm_lpm_new(4);
 	lpm[1] = rfm_lpm_new(6);
 	for (guint32 i = 0; i < t->n; i++)
 		rfm_lpm_insert(lpm[t->routes[i].version == 6], t->routes[i].addr, t->routes[i].plen,
 			       i + 1);
-	m.rss_lpm = proc_status_bytes("VmRSS") - rss0;
+	m.rss_lpm = bench_proc_status_bytes("VmRSS") - rss0;
 	m.memory_lpm = rfm_lpm_memory(lpm[0]) + rfm_lpm_memory(lpm[1]);
 	m.lpm_prefixes = rfm_lpm_count(lpm[0]) + rfm_lpm_count(lpm[1]);
 	rfm_lpm_free(lpm[0]);
@@ -861,7 +789,7 @@ int main(int argc, char **argv)
 						 {NULL, 0, NULL, 0}};
 	struct bench_table t = {0};
 	struct memory_result mem;
-	struct summary res[V_MAX];
+	struct bench_summary res[V_MAX];
 	struct rfm_lpm *lpm[2];
 	guint32 n4 = BENCH_V4, n6 = BENCH_V6, seed = BENCH_SEED, peer;
 	guint reps = BENCH_DEFAULT_REPS;
@@ -898,15 +826,15 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	err = pin_cpu(cpu, &cpu);
+	err = bench_pin_cpu(cpu, &cpu);
 	if (err) {
 		fprintf(stderr, "bench_rib: cannot pin to a CPU: %s\n", g_strerror(-err));
 		return 1;
 	}
 
-	gen_s = clock_s(CLOCK_MONOTONIC);
+	gen_s = bench_clock_s(CLOCK_MONOTONIC);
 	table_build(&t, seed, n4, n6);
-	gen_s = clock_s(CLOCK_MONOTONIC) - gen_s;
+	gen_s = bench_clock_s(CLOCK_MONOTONIC) - gen_s;
 	mem_ok = memory_measure(&t, &mem);
 
 	/* The LPM baseline, and one discarded build so that the timed ones find warm memory. */
@@ -934,7 +862,7 @@ int main(int argc, char **argv)
 		for (int v = 0; v < V_MAX; v++) {
 			for (guint r = 0; r < reps; r++)
 				col[r] = rates[(gsize)r * V_MAX + v];
-			res[v] = summarise(col, reps);
+			res[v] = bench_summarise(col, reps);
 		}
 	}
 
@@ -975,7 +903,7 @@ int main(int argc, char **argv)
 	printf("## Rates (one core, per second of CPU time)\n\n"
 	       "| operation | unit | min | median | max |\n|---|---|---:|---:|---:|\n");
 	for (int v = 0; v < V_MAX; v++) {
-		const struct summary *s = &res[v];
+		const struct bench_summary *s = &res[v];
 
 		if (v == V_PEER_DOWN)
 			printf("| %s | s (CPU) | %.3f | %.3f | %.3f |\n", variant_names[v], s->min,

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /*
  * test_bgp_parse.c - BGP UPDATE and OPEN decoding on messages built byte by
- * byte here: Add-Path, 4-octet AS and the AS4_PATH merge, AS_SET and
+ * byte (msg_build.c and here): Add-Path, 4-octet AS and the AS4_PATH merge, AS_SET and
  * confederation paths, MP_REACH/MP_UNREACH, End-of-RIB, unknown AFI/SAFIs,
  * malformed and truncated messages (every length), OPEN capabilities.
  */
@@ -10,155 +10,7 @@
 #include <glib.h>
 
 #include "bgp_parse.h"
-
-/* ---- message builder ---- */
-
-static void put8(GByteArray *b, guint v)
-{
-	guint8 x = (guint8)v;
-	g_byte_array_append(b, &x, 1);
-}
-
-static void put16(GByteArray *b, guint v)
-{
-	put8(b, v >> 8);
-	put8(b, v);
-}
-
-static void put32(GByteArray *b, guint32 v)
-{
-	put16(b, v >> 16);
-	put16(b, v & 0xffff);
-}
-
-/* "192.0.2.0/24" or "2001:db8::/32", with a path id first when path_id >= 0. */
-static void put_prefix(GByteArray *b, const char *s, gint64 path_id)
-{
-	g_auto(GStrv) parts = g_strsplit(s, "/", 2);
-	guint8 addr[16];
-	guint len = (guint)atoi(parts[1]);
-	int fam = strchr(parts[0], ':') ? AF_INET6 : AF_INET;
-
-	g_assert_cmpint(inet_pton(fam, parts[0], addr), ==, 1);
-	if (path_id >= 0)
-		put32(b, (guint32)path_id);
-	put8(b, len);
-	g_byte_array_append(b, addr, (len + 7) / 8);
-}
-
-static void put_addr(GByteArray *b, const char *s)
-{
-	guint8 addr[16];
-	int fam = strchr(s, ':') ? AF_INET6 : AF_INET;
-
-	g_assert_cmpint(inet_pton(fam, s, addr), ==, 1);
-	g_byte_array_append(b, addr, fam == AF_INET ? 4 : 16);
-}
-
-/*
- * AS path value from a readable string: "64501 64510 {64497,64498}",
- * "(64505 64506)" confed sequence, "[64507]" confed set; width 2 or 4.
- */
-static void put_as_path(GByteArray *b, const char *s, guint width)
-{
-	const char *p = s;
-
-	while (*p) {
-		while (*p == ' ')
-			p++;
-		if (!*p)
-			break;
-		guint8 type = RFM_BGP_AS_SEQUENCE;
-		char close = 0;
-		if (*p == '{' || *p == '(' || *p == '[') {
-			type = *p == '{'   ? RFM_BGP_AS_SET
-			       : *p == '(' ? RFM_BGP_AS_CONFED_SEQUENCE
-					   : RFM_BGP_AS_CONFED_SET;
-			close = *p == '{' ? '}' : *p == '(' ? ')' : ']';
-			p++;
-		}
-		guint32 asns[255];
-		guint n = 0;
-		while (*p && *p != close) {
-			char *end;
-			asns[n++] = (guint32)g_ascii_strtoull(p, &end, 10);
-			p = end;
-			while (*p == ' ' || *p == ',')
-				p++;
-			/* a plain sequence ends at a bracket */
-			if (!close && (*p == '{' || *p == '(' || *p == '['))
-				break;
-		}
-		if (close && *p == close)
-			p++;
-		put8(b, type);
-		put8(b, n);
-		for (guint i = 0; i < n; i++) {
-			if (width == 4)
-				put32(b, asns[i]);
-			else
-				put16(b, asns[i]);
-		}
-	}
-}
-
-/* Append attribute (flags, type, value); the Extended Length bit picks the length size. */
-static void put_attr(GByteArray *b, guint8 flags, guint8 type, const GByteArray *v)
-{
-	put8(b, flags);
-	put8(b, type);
-	if (flags & 0x10)
-		put16(b, v->len);
-	else
-		put8(b, v->len);
-	g_byte_array_append(b, v->data, v->len);
-}
-
-static void put_header(GByteArray *b, guint16 len, guint8 type)
-{
-	for (int i = 0; i < 16; i++)
-		put8(b, 0xff);
-	put16(b, len);
-	put8(b, type);
-}
-
-/* A whole UPDATE from its three parts (any may be NULL). */
-static GByteArray *update_build(const GByteArray *wd, const GByteArray *attrs,
-				const GByteArray *nlri)
-{
-	GByteArray *m = g_byte_array_new();
-	guint wl = wd ? wd->len : 0, al = attrs ? attrs->len : 0, nl = nlri ? nlri->len : 0;
-
-	put_header(m, (guint16)(RFM_BGP_HEADER_LEN + 4 + wl + al + nl), RFM_BGP_MSG_UPDATE);
-	put16(m, wl);
-	if (wl)
-		g_byte_array_append(m, wd->data, wl);
-	put16(m, al);
-	if (al)
-		g_byte_array_append(m, attrs->data, al);
-	if (nl)
-		g_byte_array_append(m, nlri->data, nl);
-	return m;
-}
-
-/* Attributes of a typical eBGP route; path in 4- or 2-octet form. */
-static GByteArray *attrs_basic(const char *path, guint width, const char *next_hop)
-{
-	GByteArray *a = g_byte_array_new();
-	g_autoptr(GByteArray) v = g_byte_array_new();
-
-	put8(v, RFM_BGP_ORIGIN_IGP);
-	put_attr(a, 0x40, RFM_BGP_ATTR_ORIGIN, v);
-	g_byte_array_set_size(v, 0);
-	put_as_path(v, path, width);
-	put_attr(a, 0x40, RFM_BGP_ATTR_AS_PATH, v);
-	if (next_hop) {
-		g_byte_array_set_size(v, 0);
-		put_addr(v, next_hop);
-		put_attr(a, 0x40, RFM_BGP_ATTR_NEXT_HOP, v);
-	}
-	return a;
-}
+#include "msg_build.h"
 
 static const struct rfm_bgp_caps caps4 = {.as4 = true};
 
@@ -916,7 +768,7 @@ static GByteArray *open_build(guint16 my_as, const GByteArray *caps, bool extend
 	GByteArray *m = g_byte_array_new();
 	guint plen = caps ? caps->len + (extended ? 3 : 2) : 0;
 
-	put_header(m, (guint16)(29 + plen + (extended ? 3 : 0)), RFM_BGP_MSG_OPEN);
+	put_bgp_header(m, (guint16)(29 + plen + (extended ? 3 : 0)), RFM_BGP_MSG_OPEN);
 	put8(m, 4);
 	put16(m, my_as);
 	put16(m, 90);

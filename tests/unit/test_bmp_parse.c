@@ -11,6 +11,7 @@
 #include <glib.h>
 
 #include "bmp_parse.h"
+#include "msg_build.h"
 
 #define MAX_MSG (1u << 20)
 
@@ -273,73 +274,6 @@ static void test_fixture_truncation(void)
 }
 
 /* ---- messages built here ---- */
-
-static void put8(GByteArray *b, guint v)
-{
-	guint8 x = (guint8)v;
-	g_byte_array_append(b, &x, 1);
-}
-
-static void put16(GByteArray *b, guint v)
-{
-	put8(b, v >> 8);
-	put8(b, v);
-}
-
-static void put32(GByteArray *b, guint32 v)
-{
-	put16(b, v >> 16);
-	put16(b, v & 0xffff);
-}
-
-static void put_bgp_header(GByteArray *b, guint16 len, guint8 type)
-{
-	for (int i = 0; i < 16; i++)
-		put8(b, 0xff);
-	put16(b, len);
-	put8(b, type);
-}
-
-static void put_tlv(GByteArray *b, guint16 type, const void *v, guint16 len)
-{
-	put16(b, type);
-	put16(b, len);
-	g_byte_array_append(b, v, len);
-}
-
-/* RFC 7854 4.2 per-peer header; addr "192.0.2.1" / "2001:db8::1" / NULL (zeros). */
-static void put_peer(GByteArray *b, guint8 type, guint8 flags, guint64 rd, const char *addr,
-		     guint32 as, guint32 id)
-{
-	guint8 a[16] = {0};
-
-	put8(b, type);
-	put8(b, flags);
-	put32(b, rd >> 32);
-	put32(b, (guint32)rd);
-	if (addr && strchr(addr, ':'))
-		g_assert_cmpint(inet_pton(AF_INET6, addr, a), ==, 1);
-	else if (addr)
-		g_assert_cmpint(inet_pton(AF_INET, addr, a + 12), ==, 1);
-	g_byte_array_append(b, a, 16);
-	put32(b, as);
-	put32(b, id);
-	put32(b, 1700000000);
-	put32(b, 123456);
-}
-
-/* Wrap body as a BMP message of type. */
-static GByteArray *bmp_msg(guint8 type, const GByteArray *body)
-{
-	GByteArray *m = g_byte_array_new();
-
-	put8(m, 3);
-	put32(m, 6 + (body ? body->len : 0));
-	put8(m, type);
-	if (body)
-		g_byte_array_append(m, body->data, body->len);
-	return m;
-}
 
 /* An OPEN with AS4 and, for IPv4 unicast, Add-Path send/receive value ap (0: none). */
 static void put_open(GByteArray *b, guint32 as, guint ap)

@@ -32,8 +32,9 @@
  * max_message_size bytes of an incomplete message (a longer message is
  * malformed: see rfm_bmp_frame()).
  *
- * Everything runs on the thread-default main context of rfm_bmp_new();
- * nothing here is thread-safe.
+ * Everything runs on the global default main context (the sources are
+ * added with g_unix_fd_add() and g_timeout_add()), not on a thread-default
+ * one pushed by the caller; nothing here is thread-safe.
  */
 #ifndef RFM_BMP_H
 #define RFM_BMP_H

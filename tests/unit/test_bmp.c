@@ -7,15 +7,13 @@
  * msg_build.c; what the RIB must hold is written from the routes sent.
  *
  * Covered: the listener accepts and feeds the RIB; the allowlist refuses
- * another source; max_sessions refuses and counts, and frees a slot when a
- * session ends; a message over max_message_size (and a malformed one)
- * closes only its own session, whose routes go, counted and logged; a
- * session's end (FIN or RST) drops its routes and the other session's route
- * takes over; half a message, or a router that never reads, blocks nothing
- * and the rest may come byte by byte; one dispatch reads at most
- * RFM_BMP_READ_BUDGET bytes; an active target retries with a doubling
- * backoff until a listener appears, and after a working session the backoff
- * starts again at the minimum.
+ * another source, on a dual-stack "::" listener too; max_sessions refuses and counts, and frees a
+ * slot when a session ends; a message over max_message_size (and a malformed one) closes only its
+ * own session, whose routes go, counted and logged; a session's end (FIN or RST) drops its routes
+ * and the other session's route takes over; half a message, or a router that never reads, blocks
+ * nothing and the rest may come byte by byte; one dispatch reads at most RFM_BMP_READ_BUDGET bytes;
+ * an active target retries with a doubling backoff until a listener appears, and after a working
+ * session the backoff starts again at the minimum.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -378,6 +376,42 @@ static void test_allowlist(void)
 	assert_lookup(&fx, "192.0.2.1", want);
 	g_assert_true(log_has("refused connection from 127.0.0.2 port"));
 	g_assert_true(log_has("not in enrich.bmp.allow"));
+	close(bad);
+	close(good);
+	fx_fini(&fx);
+}
+
+/* A dual-stack listener ("::") sees IPv4 routers as ::ffff:a.b.c.d: the allowlist's IPv4 still
+ * applies. */
+static void test_allowlist_dual_stack(void)
+{
+	static const char *allow[] = {"127.0.0.1", NULL};
+	struct rfm_rib_options ro = {.max_routes_per_peer = 100000, .max_peers = 64};
+	g_autoptr(GError) err = NULL;
+	struct fx fx;
+	int good, bad;
+
+	fx_init(&fx);
+	fx.cfg.listen = "::";
+	fx.cfg.allow = (char **)allow;
+	fx.rib = rfm_rib_new(&ro);
+	fx.bmp = rfm_bmp_new(&fx.cfg, fx.rib, &err);
+	if (!fx.bmp) {
+		g_test_skip(err->message);
+		rfm_rib_free(fx.rib);
+		g_array_unref(fx.cfg.connect);
+		return;
+	}
+	bad = router_connect("127.0.0.2", (guint16)fx.cfg.port);
+	send_hello(bad, "rtr-bad", "203.0.113.0/24", "64502 64498");
+	good = router_connect("127.0.0.1", (guint16)fx.cfg.port);
+	send_hello(good, "rtr-good", "192.0.2.0/24", "64501 64496");
+	WAIT_FOR(stats(&fx).refused_allow == 1 && sess_of(&fx, good).routes == 1);
+	WAIT_FOR(peer_closed(bad));
+	g_assert_cmpstr(sess_of(&fx, good).router, ==, "127.0.0.1");
+	g_assert_cmpuint(stats(&fx).accepted, ==, 1);
+	assert_lookup(&fx, "203.0.113.1", "none");
+	g_assert_true(log_has("refused connection from 127.0.0.2 port"));
 	close(bad);
 	close(good);
 	fx_fini(&fx);
@@ -758,6 +792,7 @@ int main(int argc, char **argv)
 	g_log_set_writer_func(log_capture, NULL, NULL);
 	g_test_add_func("/bmp/accept-feeds-rib", test_accept_feeds_rib);
 	g_test_add_func("/bmp/allowlist", test_allowlist);
+	g_test_add_func("/bmp/allowlist-dual-stack", test_allowlist_dual_stack);
 	g_test_add_func("/bmp/max-sessions", test_max_sessions);
 	g_test_add_func("/bmp/max-message-size", test_max_message_size);
 	g_test_add_func("/bmp/malformed", test_malformed);

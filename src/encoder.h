@@ -27,8 +27,13 @@ enum rfm_export_protocol {
 	RFM_EXPORT_NETFLOW5 = 2,
 };
 
-/* One finished message (an IPFIX message, a NetFlow v9 or v5 packet). */
-typedef void (*rfm_emit_fn)(const guint8 *msg, gsize len, void *user_data);
+/*
+ * One finished message (an IPFIX message, a NetFlow v9 or v5 packet), with
+ * the number of flow records in it (0 for templates and options only). The
+ * exporter counts the records of a message it has to drop (queue full,
+ * collector down): RFC 7011 section 4.3 notSentFlowTotalCount.
+ */
+typedef void (*rfm_emit_fn)(const guint8 *msg, gsize len, guint32 records, void *user_data);
 
 /* DOC: how an interface samples, as the options records announce it. */
 struct rfm_export_sampler {

@@ -101,13 +101,14 @@ struct rfm_encoder_ops {
 	void (*set_sampling)(struct rfm_encoder *e, const struct rfm_export_sampler *s, guint n,
 			     guint64 now_ms);
 	/* Interface names, sent with the next announce(). */
-	void (*set_interfaces)(struct rfm_encoder *e, const struct rfm_export_interface *ifs, guint n);
+	void (*set_interfaces)(struct rfm_encoder *e, const struct rfm_export_interface *ifs,
+			       guint n);
 	/* Figures for the next reliability options record. */
 	void (*set_reliability)(struct rfm_encoder *e, const struct rfm_export_reliability *r);
 	void (*get_stats)(const struct rfm_encoder *e, struct rfm_encoder_stats *out);
 };
 
-extern const struct rfm_encoder_ops rfm_ipfix_encoder;	   /* ipfix.c */
+extern const struct rfm_encoder_ops rfm_ipfix_encoder;	  /* ipfix.c */
 extern const struct rfm_encoder_ops rfm_netflow9_encoder; /* netflow.c */
 extern const struct rfm_encoder_ops rfm_netflow5_encoder; /* netflow.c */
 

@@ -3,14 +3,17 @@
  * agent.c - `rfm agent`: the daemon. One GLib main loop in one thread:
  *
  *   drain timer     ring buffer -> flow table (events stamped by the kernel)
- *                   -> expiry -> sinks (JSON lines today; exporters later)
+ *                   -> expiry -> enrichment -> sinks: JSON lines, and the
+ *                   exporting processes (export.h: IPFIX, NetFlow collectors)
  *   clock timer     refreshes the CLOCK_BOOTTIME -> Unix offset
  *   linkwatch       interfaces that appear, are renamed or go away
  *   BMP sessions    routers' BMP streams -> RIB (bmp.c), for the enrichment
  *                   of records (RIB first, MMDB second: enrich.h)
- *   SIGHUP          reload the configuration file (and the MMDB files)
+ *   SIGHUP          reload the configuration file (and the MMDB files);
+ *                   collectors whose settings did not change are kept
  *   SIGUSR1         write the RIB to the --dump-rib file
- *   SIGTERM/SIGINT  end every flow (reason 4), deliver, detach, exit 0
+ *   SIGTERM/SIGINT  end every flow (reason 4), deliver (collectors' queues
+ *                   drained for up to EXPORT_DRAIN_MS), detach, exit 0
  *
  * Interface selection and sampling come from the configuration, which the
  * command line can override for quick runs without a file.
@@ -34,6 +37,7 @@
 #include "datapath.h"
 #include "enrich.h"
 #include "event_json.h"
+#include "export.h"
 #include "flow_json.h"
 #include "flow_table.h"
 #include "geoip.h"
@@ -43,6 +47,7 @@
 #include "rib.h"
 
 #define CLOCK_REFRESH_S 5
+#define EXPORT_DRAIN_MS 2000 /* at shutdown: longest wait for collectors' queues to empty */
 
 /* DOC: one attached interface, owned by agent.ifaces (key: ifindex). */
 struct agent_if {
@@ -83,6 +88,8 @@ struct agent {
 	struct rfm_geoip *geoip;      /* owned; NULL without MMDB files */
 	struct rfm_enricher enricher; /* borrows rib and geoip */
 	bool enrich;		      /* a source is configured: records carry the keys */
+	struct rfm_export *exp;	      /* owned; without collectors nothing is exported */
+	bool ifaces_batch;	      /* ifaces_sync() running: export tables updated at its end */
 	GHashTable *ifaces;	      /* ifindex -> struct agent_if (owned) */
 	struct rfm_clock clock;
 	guint64 now_ms;		     /* never goes backwards */
@@ -141,16 +148,21 @@ static void agent_sync(struct agent *a)
 static void on_flow(const struct rfm_flow_record *rec, void *user_data)
 {
 	struct agent *a = user_data;
+	bool exporting = rfm_export_collectors(a->exp) > 0;
 	struct rfm_enrichment en;
 
-	if (!a->flow_out)
+	if (!a->flow_out && !exporting)
 		return;
 	if (a->enrich)
 		rfm_enrich_record(&a->enricher, rec, &en);
-	g_string_truncate(a->line, 0);
-	rfm_flow_append_json(a->line, rec, a->enrich ? &en : NULL);
-	g_string_append_c(a->line, '\n');
-	fwrite(a->line->str, 1, a->line->len, a->flow_out);
+	if (a->flow_out) {
+		g_string_truncate(a->line, 0);
+		rfm_flow_append_json(a->line, rec, a->enrich ? &en : NULL);
+		g_string_append_c(a->line, '\n');
+		fwrite(a->line->str, 1, a->line->len, a->flow_out);
+	}
+	if (exporting)
+		rfm_export_flow(a->exp, rec, a->enrich ? &en : NULL, a->now_ms);
 }
 
 static gboolean on_drain(gpointer user_data)
@@ -159,6 +171,9 @@ static gboolean on_drain(gpointer user_data)
 
 	agent_sync(a);
 	rfm_flow_table_expire(a->flows, agent_now(a));
+	/* Template refresh when due; a message not full goes out RFM_EXPORT_FLUSH_MS late at most.
+	 */
+	rfm_export_tick(a->exp, a->now_ms);
 	if (a->flow_out)
 		fflush(a->flow_out);
 	if (a->event_out)
@@ -201,6 +216,62 @@ static bool selected(const struct rfm_config *cfg, const char *name)
 			   (const char *const *)cfg->datapath.exclude, name);
 }
 
+static gint iface_cmp(gconstpointer x, gconstpointer y)
+{
+	const struct rfm_export_interface *a = x, *b = y;
+
+	return a->ifindex < b->ifindex ? -1 : a->ifindex > b->ifindex;
+}
+
+static gint sampler_cmp(gconstpointer x, gconstpointer y)
+{
+	const struct rfm_export_sampler *a = x, *b = y;
+
+	if (a->ifindex != b->ifindex)
+		return a->ifindex < b->ifindex ? -1 : 1;
+	return (gint)a->direction - (gint)b->direction;
+}
+
+/*
+ * Tell the collectors what every attached interface is called and how each
+ * of its hooks samples (counters-only hooks make no records and are left
+ * out). Encoders send a changed sampling table at once and ignore an
+ * unchanged one, so this runs after every attach, detach and reload.
+ */
+static void export_tables_update(struct agent *a)
+{
+	g_autoptr(GArray) smp = g_array_new(FALSE, FALSE, sizeof(struct rfm_export_sampler));
+	g_autoptr(GArray) ifs = g_array_new(FALSE, FALSE, sizeof(struct rfm_export_interface));
+	GHashTableIter it;
+	gpointer value;
+
+	if (a->ifaces_batch || !a->exp)
+		return;
+	g_hash_table_iter_init(&it, a->ifaces);
+	while (g_hash_table_iter_next(&it, NULL, &value)) {
+		const struct agent_if *ai = value;
+		struct rfm_export_interface e = {ai->ifindex, ai->name};
+
+		g_array_append_val(ifs, e);
+		for (int d = 0; d < RFM_DIR_MAX && ai->sampling; d++) {
+			struct rfm_export_sampler s = {
+				.ifindex = ai->ifindex,
+				.direction = (guint8)d,
+				.mode = (guint8)ai->sampling_mode,
+				.rate = ai->sampling,
+			};
+
+			if (ai->directions & (1 << d))
+				g_array_append_val(smp, s);
+		}
+	}
+	g_array_sort(smp, sampler_cmp);
+	g_array_sort(ifs, iface_cmp);
+	rfm_export_set_interfaces(a->exp, (const struct rfm_export_interface *)ifs->data, ifs->len);
+	rfm_export_set_sampling(a->exp, (const struct rfm_export_sampler *)smp->data, smp->len,
+				agent_now(a));
+}
+
 static void iface_detach(struct agent *a, struct agent_if *ai, const char *why)
 {
 	g_autoptr(GError) err = NULL;
@@ -212,6 +283,7 @@ static void iface_detach(struct agent *a, struct agent_if *ai, const char *why)
 		g_warning("%s: %s", ai->name, err->message);
 	g_message("detached %s (ifindex %u): %s", ai->name, ai->ifindex, why);
 	g_hash_table_remove(a->ifaces, GUINT_TO_POINTER(ai->ifindex));
+	export_tables_update(a);
 }
 
 /* Attach (or update) ifindex as the configuration says. */
@@ -231,7 +303,10 @@ static void iface_apply(struct agent *a, guint32 ifindex, const char *name)
 	}
 	rfm_config_interface(cfg, name, &sampling, &mode, &dirs);
 	if (ai && ai->sampling == sampling && ai->sampling_mode == mode && ai->directions == dirs) {
-		g_strlcpy(ai->name, name, sizeof(ai->name));
+		if (strcmp(ai->name, name) != 0) {
+			g_strlcpy(ai->name, name, sizeof(ai->name));
+			export_tables_update(a);
+		}
 		return;
 	}
 	if (ai && ai->directions != dirs)
@@ -253,6 +328,7 @@ static void iface_apply(struct agent *a, guint32 ifindex, const char *name)
 		a->attach_errors++;
 		g_warning("%s", err->message);
 		g_hash_table_remove(a->ifaces, GUINT_TO_POINTER(ifindex));
+		export_tables_update(a);
 		return;
 	}
 	ai = g_hash_table_lookup(a->ifaces, GUINT_TO_POINTER(ifindex));
@@ -275,6 +351,8 @@ static void iface_apply(struct agent *a, guint32 ifindex, const char *name)
 	ai->sampling = sampling;
 	ai->sampling_mode = mode;
 	ai->directions = dirs;
+	/* After the old rate's flows ended above, before any packet at the new rate is read. */
+	export_tables_update(a);
 }
 
 static void on_link(enum rfm_link_event what, guint32 ifindex, const char *name, void *user_data)
@@ -291,6 +369,7 @@ static void on_link(enum rfm_link_event what, guint32 ifindex, const char *name,
 			rfm_datapath_forget(a->dp, ifindex);
 			g_message("%s (ifindex %u) is gone", ai->name, ifindex);
 			g_hash_table_remove(a->ifaces, GUINT_TO_POINTER(ifindex));
+			export_tables_update(a);
 		}
 		return;
 	}
@@ -310,6 +389,8 @@ static void ifaces_sync(struct agent *a)
 		g_warning("cannot list interfaces: %s", g_strerror(errno));
 		return;
 	}
+	/* One sampling table for the whole pass, not one per interface. */
+	a->ifaces_batch = true;
 	for (struct if_nameindex *i = ifs; i->if_index; i++)
 		iface_apply(a, i->if_index, i->if_name);
 	/* Attached interfaces that vanished without a netlink message reaching us. */
@@ -324,6 +405,8 @@ static void ifaces_sync(struct agent *a)
 	for (guint i = 0; i < gone->len; i++)
 		on_link(RFM_LINK_DEL, g_array_index(gone, guint32, i), "", a);
 	if_freenameindex(ifs);
+	a->ifaces_batch = false;
+	export_tables_update(a);
 }
 
 static void print_counters(struct agent *a, FILE *out)
@@ -577,6 +660,36 @@ static void print_bmp_stats(struct agent *a, FILE *out)
 	fflush(out);
 }
 
+static void print_export_stats(struct agent *a, FILE *out)
+{
+	guint n = rfm_export_collectors(a->exp);
+	g_autofree struct rfm_export_collector_stats *s =
+		g_new0(struct rfm_export_collector_stats, n + 1);
+
+	rfm_export_get_stats(a->exp, s, n);
+	for (guint i = 0; i < n; i++) {
+		const struct rfm_transport_stats *t = &s[i].transport_stats;
+
+		fprintf(out,
+			"{\"type\":\"export\",\"collector\":\"%s\",\"port\":%u,\"transport\":\"%"
+			"s\","
+			"\"protocol\":\"%s\",\"state\":\"%s\",\"records\":%" G_GUINT64_FORMAT
+			",\"messages\":%" G_GUINT64_FORMAT ",\"octets\":%" G_GUINT64_FORMAT
+			",\"send_errors\":%" G_GUINT64_FORMAT
+			",\"dropped_messages\":%" G_GUINT64_FORMAT
+			",\"dropped_records\":%" G_GUINT64_FORMAT
+			",\"lost_messages\":%" G_GUINT64_FORMAT
+			",\"lost_records\":%" G_GUINT64_FORMAT ",\"reconnects\":%" G_GUINT64_FORMAT
+			",\"queued_messages\":%" G_GUINT64_FORMAT "}\n",
+			s[i].address, s[i].port, rfm_transport_kind_name(s[i].transport),
+			rfm_export_protocol_name(s[i].protocol), rfm_transport_state_name(t->state),
+			s[i].encoder_stats.records, t->messages, t->octets, t->send_errors,
+			t->dropped_messages, t->dropped_records, t->lost_messages, t->lost_records,
+			t->reconnects, t->queued_messages);
+	}
+	fflush(out);
+}
+
 static gboolean on_quit(gpointer user_data)
 {
 	struct agent *a = user_data;
@@ -672,6 +785,10 @@ static gboolean on_reload(gpointer user_data)
 		g_warning("reload: ring_size, wakeup_fill, max_interfaces and attach apply at the "
 			  "next start");
 	enrich_reconfigure(a, cfg);
+	if (!rfm_export_reconfigure(a->exp, &cfg->ipfix, agent_now(a), &err)) {
+		g_warning("reload: %s; the previous collectors stay", err->message);
+		g_clear_error(&err);
+	}
 	rfm_config_free(a->cfg);
 	a->cfg = cfg;
 	enricher_update(a);
@@ -783,6 +900,12 @@ int rfm_agent_main(int argc, char **argv)
 		goto out_state;
 	}
 	enricher_update(&a);
+	a.exp = rfm_export_new(&a.cfg->ipfix, NULL, agent_now(&a), &err);
+	if (!a.exp) {
+		g_printerr("rfm agent: %s\n", err->message);
+		rc = 1;
+		goto out_state;
+	}
 
 	opts.attach_mode = a.cfg->datapath.attach;
 	opts.ring_bytes = a.cfg->datapath.ring_size;
@@ -827,12 +950,16 @@ int rfm_agent_main(int argc, char **argv)
 	agent_sync(&a);
 	rfm_flow_table_expire(a.flows, agent_now(&a));
 	rfm_flow_table_flush(a.flows);
+	rfm_export_flush(a.exp, agent_now(&a));
+	if (rfm_export_collectors(a.exp) && !rfm_export_drain(a.exp, EXPORT_DRAIN_MS))
+		g_warning("export: queued messages left unsent after %u ms", EXPORT_DRAIN_MS);
 	if (a.flow_out)
 		fflush(a.flow_out);
 	if (a.event_out)
 		fflush(a.event_out);
 	print_counters(&a, stdout);
 	print_bmp_stats(&a, stdout);
+	print_export_stats(&a, stdout);
 
 out_loop:
 	if (a.ring_source)
@@ -847,6 +974,7 @@ out_loop:
 		g_message("detached, exiting");
 	g_main_loop_unref(a.loop);
 out_state:
+	rfm_export_free(a.exp);
 	rfm_bmp_free(a.bmp);
 	rfm_geoip_free(a.geoip);
 	rfm_rib_free(a.rib);

@@ -2,10 +2,18 @@
 /*
  * cmd_replay.c - the `rfm replay` command line: options (a configuration
  * file gives defaults, command-line options override them), the flow table
- * and its JSON-lines sink, the summary line. The work is in replay.c.
+ * and its sink (JSON lines, and the collectors of the file's section ipfix),
+ * the summary lines. The work is in replay.c.
+ *
+ * Exporting runs on capture time: the exporters start at the first packet
+ * (NetFlow v9 uptime counts from there), template refresh and message flush
+ * follow the capture's clock, and at the end every queue is drained for up
+ * to REPLAY_DRAIN_MS. A collector that is slower than the replay slows it
+ * down (REPLAY_BLOCK_MS per message at most) rather than losing records.
  *
  * Exit codes: 0 done; 1 a capture, the data path or the output failed (or a
- * capture ended in a read error, after the rest was replayed); 2 bad usage.
+ * capture ended in a read error, after the rest was replayed, or a
+ * collector's queue was not empty at the end); 2 bad usage.
  */
 #include "commands.h"
 #include "replay.h"
@@ -16,29 +24,92 @@
 #include "bmp_feed.h"
 #include "config.h"
 #include "enrich.h"
+#include "export.h"
 #include "flow_json.h"
 #include "geoip.h"
 #include "rib.h"
 
-/* DOC: the JSON-lines sink, on rfm_replay_main()'s stack. out is owned by it. */
-struct json_sink {
+#define REPLAY_DRAIN_MS 5000
+#define REPLAY_BLOCK_MS 1000
+
+/*
+ * DOC: the records' sink, on rfm_replay_main()'s stack: JSON lines (when
+ * json) and the collectors (when ipfix has any). out and exp are owned by it.
+ */
+struct replay_sink {
+	bool json;
 	FILE *out; /* stdout or the --output file */
 	GString *line;
 	guint32 sampling;
-	const struct rfm_enricher *enricher; /* borrowed; NULL: no enrichment keys */
+	const struct rfm_enricher *enricher;  /* borrowed; NULL: no enrichment keys */
+	const struct rfm_config_ipfix *ipfix; /* borrowed; NULL: no collectors */
+	struct rfm_export *exp;		      /* created at the first packet */
+	struct rfm_export_sampler sampler;    /* the replay's one interface and direction */
+	GError *error;			      /* the exporters could not be created */
+	guint64 now_ms;			      /* capture time of the packet being run */
 };
 
 static void on_record(const struct rfm_flow_record *rec, void *user_data)
 {
-	struct json_sink *s = user_data;
+	struct replay_sink *s = user_data;
 	struct rfm_enrichment e;
 
 	if (s->enricher)
 		rfm_enrich_record(s->enricher, rec, &e);
-	g_string_truncate(s->line, 0);
-	rfm_flow_append_json(s->line, rec, s->enricher ? &e : NULL);
-	g_string_append_c(s->line, '\n');
-	fwrite(s->line->str, 1, s->line->len, s->out);
+	if (s->json) {
+		g_string_truncate(s->line, 0);
+		rfm_flow_append_json(s->line, rec, s->enricher ? &e : NULL);
+		g_string_append_c(s->line, '\n');
+		fwrite(s->line->str, 1, s->line->len, s->out);
+	}
+	if (s->exp)
+		rfm_export_flow(s->exp, rec, s->enricher ? &e : NULL, s->now_ms);
+}
+
+/* Every packet's capture time: the exporters start at the first and run on it. */
+static void on_clock(guint64 now_ms, void *user_data)
+{
+	struct replay_sink *s = user_data;
+	struct rfm_export_options eo = {.block_ms = REPLAY_BLOCK_MS};
+
+	s->now_ms = now_ms;
+	if (!s->exp && s->ipfix && !s->error) {
+		s->exp = rfm_export_new(s->ipfix, &eo, now_ms, &s->error);
+		if (s->exp)
+			rfm_export_set_sampling(s->exp, &s->sampler, 1, now_ms);
+	}
+	if (s->exp)
+		rfm_export_tick(s->exp, now_ms);
+}
+
+/* End of input: flush, drain with a deadline, one summary line per collector. */
+static bool export_finish(struct replay_sink *s)
+{
+	guint n = rfm_export_collectors(s->exp);
+	g_autofree struct rfm_export_collector_stats *st =
+		g_new0(struct rfm_export_collector_stats, n + 1);
+	bool ok;
+
+	rfm_export_flush(s->exp, s->now_ms);
+	ok = rfm_export_drain(s->exp, REPLAY_DRAIN_MS);
+	rfm_export_get_stats(s->exp, st, n);
+	for (guint i = 0; i < n; i++) {
+		const struct rfm_transport_stats *t = &st[i].transport_stats;
+
+		g_printerr("rfm replay: %s %s port %u/%s: %" G_GUINT64_FORMAT
+			   " records in %" G_GUINT64_FORMAT " messages sent, %" G_GUINT64_FORMAT
+			   " records dropped (queue full), %" G_GUINT64_FORMAT
+			   " lost (send errors), %" G_GUINT64_FORMAT
+			   " not exportable, %" G_GUINT64_FORMAT " messages unsent\n",
+			   rfm_export_protocol_name(st[i].protocol), st[i].address, st[i].port,
+			   rfm_transport_kind_name(st[i].transport), st[i].encoder_stats.records,
+			   t->messages, t->dropped_records, t->lost_records,
+			   st[i].encoder_stats.not_exportable, t->queued_messages);
+	}
+	if (!ok)
+		g_printerr("rfm replay: not every collector took its messages within %u ms\n",
+			   REPLAY_DRAIN_MS);
+	return ok;
 }
 
 static bool parse_choice(const char *value, const char *const *names, int n, int *out)
@@ -85,7 +156,9 @@ int rfm_replay_main(int argc, char **argv)
 	gint64 sampling = G_MININT64, ifindex = 1; /* G_MININT64: not given */
 	GOptionEntry entries[] = {
 		{"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path,
-		 "Take sampling and flow timeouts from this configuration file", "FILE"},
+		 "Take sampling, flow timeouts, MMDB files and collectors (section ipfix) from "
+		 "this configuration file",
+		 "FILE"},
 		{"sampling", 's', 0, G_OPTION_ARG_INT64, &sampling,
 		 "Sample 1 in N packets (default 1, or the file's datapath.sampling)", "N"},
 		{"sampling-mode", 0, 0, G_OPTION_ARG_STRING, &mode_s,
@@ -117,7 +190,8 @@ int rfm_replay_main(int argc, char **argv)
 		.max_next_hops = 65535,
 	};
 	struct rfm_replay_stats st;
-	struct json_sink sink = {0};
+	struct replay_sink sink = {0};
+	struct rfm_config *cfg = NULL;
 	struct rfm_flow_table *table = NULL;
 	g_autoptr(GOptionContext) ctx = NULL;
 	g_autoptr(GError) err = NULL;
@@ -159,8 +233,7 @@ int rfm_replay_main(int argc, char **argv)
 	}
 
 	if (config_path) {
-		struct rfm_config *cfg = rfm_config_load(config_path, &err);
-
+		cfg = rfm_config_load(config_path, &err);
 		if (!cfg) {
 			g_printerr("rfm replay: %s\n", err->message);
 			return 2;
@@ -175,10 +248,12 @@ int rfm_replay_main(int argc, char **argv)
 		mmdb_asn = g_strdup(cfg->enrich.mmdb.asn);
 		mmdb_city = g_strdup(cfg->enrich.mmdb.city);
 		enricher.use_default_route = cfg->enrich.use_default_route;
-		rfm_config_free(cfg);
+		if (cfg->ipfix.collectors->len)
+			sink.ipfix = &cfg->ipfix;
 	}
 	if (sampling != G_MININT64 && (sampling < 1 || sampling > G_MAXUINT32)) {
 		g_printerr("rfm replay: --sampling must be 1..%u\n", G_MAXUINT32);
+		rfm_config_free(cfg);
 		return 2;
 	}
 	if (sampling != G_MININT64)
@@ -188,12 +263,20 @@ int rfm_replay_main(int argc, char **argv)
 	if (o.sampling < 1) {
 		g_printerr("rfm replay: sampling must be >= 1 (0, counters only, makes no "
 			   "flows)\n");
+		rfm_config_free(cfg);
 		return 2;
 	}
 	o.direction = dir;
 	o.ifindex = (guint32)ifindex;
 
 	sink.sampling = o.sampling;
+	sink.sampler.ifindex = o.ifindex;
+	sink.sampler.direction = (guint8)o.direction;
+	sink.sampler.mode = (guint8)o.sampling_mode;
+	sink.sampler.rate = o.sampling;
+	o.clock = on_clock;
+	o.clock_data = &sink;
+	sink.json = print_s != NULL;
 	sink.line = g_string_sized_new(512);
 	sink.out = stdout;
 	if (output) {
@@ -201,6 +284,7 @@ int rfm_replay_main(int argc, char **argv)
 		if (!sink.out) {
 			g_printerr("rfm replay: %s: %s\n", output, g_strerror(errno));
 			g_string_free(sink.line, TRUE);
+			rfm_config_free(cfg);
 			return 1;
 		}
 	}
@@ -237,7 +321,7 @@ int rfm_replay_main(int argc, char **argv)
 	if (rib || geoip)
 		sink.enricher = &enricher;
 	table = rfm_flow_table_new(&fo);
-	if (print_s)
+	if (print_s || sink.ipfix)
 		rfm_flow_table_add_sink(table, on_record, &sink);
 
 	ok = rfm_replay_files(&o, (const char *const *)files, table, &st, &err);
@@ -249,6 +333,12 @@ int rfm_replay_main(int argc, char **argv)
 		if (st.read_errors)
 			rc = 1;
 	}
+	if (sink.error) {
+		g_printerr("rfm replay: %s\n", sink.error->message);
+		rc = 1;
+	} else if (sink.exp && !export_finish(&sink)) {
+		rc = 1;
+	}
 	if (fflush(sink.out) || ferror(sink.out)) {
 		g_printerr("rfm replay: %s: write error: %s\n", output ? output : "stdout",
 			   g_strerror(errno));
@@ -259,6 +349,9 @@ int rfm_replay_main(int argc, char **argv)
 		rc = 1;
 	}
 out:
+	rfm_export_free(sink.exp);
+	g_clear_error(&sink.error);
+	rfm_config_free(cfg);
 	rfm_flow_table_free(table);
 	rfm_geoip_free(geoip);
 	rfm_rib_free(rib);

@@ -20,8 +20,10 @@
 #include <libconfig.h>
 
 #include "datapath.h"
+#include "encoder.h"
 #include "ifmatch.h"
 #include "log.h"
+#include "transport.h"
 
 /* Not G_DEFINE_QUARK(): clang-format puts spaces into its unquoted name. */
 GQuark rfm_config_error_quark(void)
@@ -165,6 +167,14 @@ static const struct cfg_enum log_level_names[] = {{"error", RFM_LOG_ERROR},
 static const struct cfg_enum log_target_names[] = {
 	{"stderr", RFM_LOG_STDERR}, {"journal", RFM_LOG_JOURNAL}, {NULL, 0}};
 
+static const struct cfg_enum transport_names[] = {
+	{"udp", RFM_TRANSPORT_UDP}, {"tcp", RFM_TRANSPORT_TCP}, {NULL, 0}};
+
+static const struct cfg_enum protocol_names[] = {{"ipfix", RFM_EXPORT_IPFIX},
+						 {"netflow9", RFM_EXPORT_NETFLOW9},
+						 {"netflow5", RFM_EXPORT_NETFLOW5},
+						 {NULL, 0}};
+
 static bool ring_size_check(struct cfg_ctx *ctx, const config_setting_t *s, const char *path,
 			    guint32 v);
 static void datapath_check(const struct cfg_group *g);
@@ -301,6 +311,44 @@ static const struct cfg_setting enrich_settings[] = {
 static const struct cfg_table enrich_table = CFG_TABLE(enrich_settings, EN, NULL);
 #undef EN
 
+static void collector_check(const struct cfg_group *g);
+static void ipfix_check(const struct cfg_group *g);
+
+#define CO struct rfm_config_collector
+static const struct cfg_setting collector_settings[] = {
+	SET_STRING("address", CO, address, NULL, "collector address (IPv4 or IPv6 literal)",
+		   .flags = CFG_REQUIRED | CFG_NONEMPTY),
+	SET_UINT("port", CO, port, 0, 1, 65535, "collector port (IPFIX: 4739, NetFlow: often 2055)",
+		 .flags = CFG_REQUIRED),
+	SET_ENUM("transport", CO, transport, RFM_TRANSPORT_UDP, transport_names, "udp | tcp"),
+	SET_ENUM("protocol", CO, protocol, RFM_EXPORT_IPFIX, protocol_names,
+		 "ipfix | netflow9 | netflow5"),
+	SET_STRING("source_address", CO, source_address, NULL,
+		   "address to send from (IP literal); unset: chosen by the kernel",
+		   .flags = CFG_NONEMPTY | CFG_INHERIT),
+	SET_UINT("source_port", CO, source_port, 0, 0, 65535,
+		 "port to send from; 0 = chosen by the kernel"),
+	SET_UINT("observation_domain", CO, observation_domain, 1, 0, G_MAXUINT32,
+		 "IPFIX observation domain id, NetFlow v9 source id, v5 engine id"),
+	SET_UINT("mtu", CO, mtu, 1400, 512, 65535, "largest message, bytes", .unit = "bytes"),
+	SET_UINT("queue", CO, queue, 1U << 20, 64U << 10, 1U << 30,
+		 "bytes of messages held while the collector is slow or down", .unit = "bytes"),
+};
+static const struct cfg_table collector_table = CFG_TABLE(collector_settings, CO, collector_check);
+#undef CO
+
+#define IX struct rfm_config_ipfix
+static const struct cfg_setting ipfix_settings[] = {
+	SET_LIST("collectors", IX, collectors, &collector_table,
+		 "collectors to export to ({ address; port; ... })"),
+	SET_DURATION("template_refresh", IX, template_refresh_ms, 60000, 1000, CFG_DAY_MS,
+		     "seconds between two sendings of templates and options over UDP"),
+	SET_UINT("enterprise_number", IX, enterprise_number, 32473, 1, G_MAXUINT32,
+		 "IANA private enterprise number of rfm's own IPFIX elements"),
+};
+static const struct cfg_table ipfix_table = CFG_TABLE(ipfix_settings, IX, ipfix_check);
+#undef IX
+
 #define RC struct rfm_config
 static const struct cfg_setting root_settings[] = {
 	SET_GROUP("datapath", RC, datapath, struct rfm_config_datapath, &datapath_table,
@@ -309,6 +357,8 @@ static const struct cfg_setting root_settings[] = {
 	SET_GROUP("log", RC, log, struct rfm_config_log, &log_table, "logging"),
 	SET_GROUP("enrich", RC, enrich, struct rfm_config_enrich, &enrich_table,
 		  "AS numbers and geography added to flow records"),
+	SET_GROUP("ipfix", RC, ipfix, struct rfm_config_ipfix, &ipfix_table,
+		  "exporting processes: IPFIX, NetFlow v9 and v5 collectors"),
 };
 static const struct cfg_table root_table = CFG_TABLE(root_settings, RC, NULL);
 #undef RC
@@ -525,8 +575,15 @@ static bool cfg_parse_uint(struct cfg_ctx *ctx, const struct cfg_setting *d, gui
 
 	v = config_setting_get_int64(s);
 	if (v < d->min || v > d->max) {
-		cfg_error(ctx, s, path, "%lld is out of range (%u..%u%s%s)", v, d->min, d->max,
-			  d->unit ? " " : "", d->unit ? d->unit : "");
+		/* libconfig 1.5 wraps an integer without L past 32 bits: 4294967295 reads -1. */
+		bool wrapped =
+			v < 0 && config_setting_type(s) == CONFIG_TYPE_INT && d->max > G_MAXINT32;
+
+		cfg_error(ctx, s, path, "%lld is out of range (%u..%u%s%s)%s", v, d->min, d->max,
+			  d->unit ? " " : "", d->unit ? d->unit : "",
+			  wrapped ? "; write numbers above 2147483647 with an L suffix, as in "
+				    "4294967295L"
+				  : "");
 		return false;
 	}
 	if (d->check && !d->check(ctx, s, path, (guint32)v))
@@ -902,6 +959,105 @@ static void bmp_connect_check(const struct cfg_group *g)
 				"\"%s\" is not an IPv4 or IPv6 address", c->address);
 }
 
+/* AF_INET or AF_INET6 of an IP literal, 0 if it is none; the address into buf. */
+static int ip_family(const char *s, guint8 buf[16])
+{
+	memset(buf, 0, 16);
+	if (!s)
+		return 0;
+	if (inet_pton(AF_INET, s, buf) == 1)
+		return AF_INET;
+	if (inet_pton(AF_INET6, s, buf) == 1)
+		return AF_INET6;
+	return 0;
+}
+
+static const char *family_name(int af)
+{
+	return af == AF_INET ? "IPv4" : "IPv6";
+}
+
+static void collector_check(const struct cfg_group *g)
+{
+	const struct rfm_config_collector *c = g->obj;
+	guint8 buf[16];
+	int af = 0, saf = 0;
+
+	if (cfg_valid(g, "address")) {
+		af = ip_family(c->address, buf);
+		if (!af)
+			cfg_group_error(g, cfg_member(g, "address"), "address",
+					"\"%s\" is not an IPv4 or IPv6 address", c->address);
+	}
+	if (cfg_valid(g, "source_address") && c->source_address) {
+		saf = ip_family(c->source_address, buf);
+		if (!saf)
+			cfg_group_error(g, cfg_member(g, "source_address"), "source_address",
+					"\"%s\" is not an IPv4 or IPv6 address", c->source_address);
+		else if (af && saf != af)
+			cfg_group_error(g, cfg_member(g, "source_address"), "source_address",
+					"\"%s\" is %s but address \"%s\" is %s", c->source_address,
+					family_name(saf), c->address, family_name(af));
+	}
+	/*
+	 * NetFlow v9 and v5 packets carry a record count but no length, so they
+	 * cannot be delimited on a byte stream; RFC 3954 describes UDP export,
+	 * and no common collector reads NetFlow over TCP.
+	 */
+	if (cfg_valid(g, "transport") && cfg_valid(g, "protocol") &&
+	    c->transport == RFM_TRANSPORT_TCP && c->protocol != RFM_EXPORT_IPFIX)
+		cfg_group_error(g, cfg_member(g, "transport"), "transport",
+				"%s is exported over udp only (its packets carry no length to "
+				"frame them on a tcp stream)",
+				cfg_enum_name(protocol_names, c->protocol));
+	if (cfg_valid(g, "transport") && cfg_valid(g, "mtu") && c->transport == RFM_TRANSPORT_UDP &&
+	    c->mtu > RFM_CONFIG_UDP_MTU_MAX)
+		cfg_group_error(g, cfg_member(g, "mtu"), "mtu",
+				"%u bytes do not fit a UDP datagram (at most %u over udp)", c->mtu,
+				RFM_CONFIG_UDP_MTU_MAX);
+	if (cfg_valid(g, "protocol") && cfg_valid(g, "observation_domain") &&
+	    c->protocol == RFM_EXPORT_NETFLOW5 && c->observation_domain > 255)
+		cfg_group_error(g, cfg_member(g, "observation_domain"), "observation_domain",
+				"%u does not fit the 8-bit engine id of netflow5 (0..255)",
+				c->observation_domain);
+}
+
+/* Two collectors with the same address, port and transport would get every record twice. */
+static void ipfix_check(const struct cfg_group *g)
+{
+	const struct rfm_config_ipfix *ix = g->obj;
+	const config_setting_t *list = cfg_member(g, "collectors");
+
+	for (guint i = 0; i < ix->collectors->len; i++) {
+		const struct rfm_config_collector *ci =
+			&g_array_index(ix->collectors, struct rfm_config_collector, i);
+		guint8 ai[16];
+		int afi = ip_family(ci->address, ai);
+
+		for (guint j = 0; afi && ci->port && j < i; j++) {
+			const struct rfm_config_collector *cj =
+				&g_array_index(ix->collectors, struct rfm_config_collector, j);
+			const config_setting_t *ei = cfg_elem(list, i), *ej = cfg_elem(list, j);
+			const config_setting_t *at =
+				ei ? config_setting_get_member(ei, "address") : NULL;
+			g_autofree char *sub = NULL;
+			guint8 aj[16];
+
+			if (ip_family(cj->address, aj) != afi || memcmp(ai, aj, 16) != 0 ||
+			    cj->port != ci->port || cj->transport != ci->transport)
+				continue;
+			sub = g_strdup_printf("collectors[%u].address", i);
+			cfg_group_error(g, at ? at : ei, sub,
+					"\"%s\" port %u over %s is already %s.collectors[%u] "
+					"(line %u)",
+					ci->address, ci->port,
+					cfg_enum_name(transport_names, ci->transport), g->path, j,
+					ej ? config_setting_source_line(ej) : 0);
+			break;
+		}
+	}
+}
+
 /* ---- life cycle -------------------------------------------------------- */
 
 /* Set every field of obj to its default. */
@@ -1125,7 +1281,9 @@ static void cfg_print_value(GString *out, const struct cfg_setting *d, const voi
 		g_string_append(out, *CFG_AT(obj, d, bool) ? "true" : "false");
 		break;
 	case CFG_UINT:
-		g_string_append_printf(out, "%u", *CFG_AT(obj, d, guint32));
+		/* libconfig reads a number past 2^31 - 1 right only as a 64-bit one. */
+		g_string_append_printf(out, "%u%s", *CFG_AT(obj, d, guint32),
+				       *CFG_AT(obj, d, guint32) > G_MAXINT32 ? "L" : "");
 		break;
 	case CFG_DURATION:
 		cfg_append_seconds(out, *CFG_AT(obj, d, guint32));

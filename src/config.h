@@ -102,6 +102,36 @@ struct rfm_config_enrich {
 	bool use_default_route; /* attribute flows to a 0/0 route, default false */
 };
 
+/*
+ * DOC: one element of ipfix.collectors: a collector and the exporting
+ * process that feeds it. Invariants after loading: address and
+ * source_address are IP literals of the same family; NetFlow goes over UDP
+ * only; mtu <= RFM_CONFIG_UDP_MTU_MAX over UDP; observation_domain <= 255
+ * for NetFlow v5 (its 8-bit engine id); no two collectors share address,
+ * port and transport.
+ */
+struct rfm_config_collector {
+	char *address;		    /* owned, IPv4 or IPv6 literal */
+	guint32 port;		    /* 1 .. 65535, required */
+	int transport;		    /* enum rfm_transport_kind of transport.h, default UDP */
+	int protocol;		    /* enum rfm_export_protocol of encoder.h, default IPFIX */
+	char *source_address;	    /* owned, IP literal; NULL = chosen by the kernel */
+	guint32 source_port;	    /* 0 = chosen by the kernel (default) */
+	guint32 observation_domain; /* default 1 */
+	guint32 mtu;		    /* largest message, bytes, 512 .. 65535, default 1400 */
+	guint32 queue; /* bytes held while the collector is slow or down, default 1 MiB */
+};
+
+#define RFM_CONFIG_UDP_MTU_MAX 65507 /* largest UDP payload over IPv4 */
+
+/* DOC: section ipfix: the exporting processes (IPFIX, NetFlow v9 and v5 collectors). */
+struct rfm_config_ipfix {
+	GArray *collectors;	     /* owned, of struct rfm_config_collector, never NULL */
+	guint32 template_refresh_ms; /* UDP template and options resend, 1 s .. 1 day, default 60 s
+				      */
+	guint32 enterprise_number;   /* IPFIX PEN of rfm's own elements, default 32473 */
+};
+
 /* DOC: a whole configuration. Owned by whoever loaded it; never changed after loading. */
 struct rfm_config {
 	char *path; /* owned, file (or name) it was read from; NULL from rfm_config_new_default() */
@@ -109,6 +139,7 @@ struct rfm_config {
 	struct rfm_config_flows flows;
 	struct rfm_config_log log;
 	struct rfm_config_enrich enrich;
+	struct rfm_config_ipfix ipfix;
 };
 
 /*

@@ -204,6 +204,8 @@ static void run_one(struct replay *r, int dlt, const struct pcap_pkthdr *h, cons
 
 	r->stats->packets++;
 	set_time(r, h);
+	if (r->o->clock)
+		r->o->clock(r->now_ms, r->o->clock_data);
 	rfm_flow_table_expire(r->table, r->now_ms);
 	if (!rfm_replay_frame_build(&f, dlt, data, h->caplen, h->len) || f.len < ETH_HLEN_) {
 		r->stats->skipped++;

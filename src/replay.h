@@ -32,6 +32,13 @@ struct rfm_replay_options {
 	enum rfm_sample_mode sampling_mode;
 	enum rfm_direction direction; /* the program (ingress or egress) packets go through */
 	guint32 ifindex;	      /* put in every event, so in every record (>= 1) */
+	/*
+	 * Optional: called with the capture time of every packet (clamped, Unix
+	 * ms) before the table expires anything at that time, so a sink can
+	 * keep the replay's clock (rfm replay's exporters run on it).
+	 */
+	void (*clock)(guint64 now_ms, void *user_data);
+	void *clock_data;
 };
 
 #define RFM_REPLAY_OPTIONS_INIT                                                                  \

@@ -11,7 +11,9 @@
 
 #include "config.h"
 #include "datapath.h"
+#include "encoder.h"
 #include "log.h"
+#include "transport.h"
 
 #define EXAMPLE_CONF RFM_SOURCE_DIR "/etc/rfm.conf"
 
@@ -68,10 +70,10 @@ static void test_unknown_section(void)
 {
 	assert_invalid(DP_MIN "\nipfix_typo = { port = 4739; };\n",
 		       "test.conf:3: ipfix_typo: unknown section (sections are: datapath, flows, "
-		       "log, enrich)");
+		       "log, enrich, ipfix)");
 	assert_invalid(DP_MIN "sampling = 10;\n",
 		       "test.conf:2: sampling: unknown section (sections are: datapath, flows, "
-		       "log, enrich)");
+		       "log, enrich, ipfix)");
 }
 
 static void test_wrong_type(void)
@@ -402,6 +404,10 @@ static void assert_defaults(const struct rfm_config *cfg)
 	g_assert_cmpuint(cfg->flows.tcp_end_grace_ms, ==, 2000);
 	g_assert_cmpint(cfg->log.level, ==, RFM_LOG_INFO);
 	g_assert_cmpint(cfg->log.target, ==, RFM_LOG_STDERR);
+	g_assert_nonnull(cfg->ipfix.collectors);
+	g_assert_cmpuint(cfg->ipfix.collectors->len, ==, 0);
+	g_assert_cmpuint(cfg->ipfix.template_refresh_ms, ==, 60000);
+	g_assert_cmpuint(cfg->ipfix.enterprise_number, ==, 32473);
 }
 
 static void test_defaults(void)
@@ -482,7 +488,9 @@ static void test_example_file(void)
 	g_assert_true(g_file_get_contents(EXAMPLE_CONF, &text, NULL, NULL));
 	full = load_ok("datapath = { interfaces = [ \"*\" ];\n"
 		       "  overrides = ( { match = \"x\"; sampling = 1; sampling_mode = \"random\";"
-		       " directions = \"both\"; } ); };\n");
+		       " directions = \"both\"; } ); };\n"
+		       "ipfix = { collectors = ( { address = \"192.0.2.10\"; port = 4739;"
+		       " source_address = \"192.0.2.1\"; } ); };\n");
 	rfm_config_print(full, printed);
 	rfm_config_free(full);
 	lines = g_strsplit(printed->str, "\n", -1);
@@ -592,6 +600,263 @@ static void test_interface_overrides(void)
 	rfm_config_free(cfg);
 }
 
+/* ---- section ipfix --------------------------------------------------------- */
+
+static void test_ipfix_defaults(void)
+{
+	struct rfm_config *cfg = load_ok(DP_MIN "ipfix = {\n"
+						"  collectors = ( { address = \"192.0.2.10\";"
+						" port = 4739; } );\n"
+						"};\n");
+	const struct rfm_config_collector *c;
+
+	g_assert_cmpuint(cfg->ipfix.collectors->len, ==, 1);
+	c = &g_array_index(cfg->ipfix.collectors, struct rfm_config_collector, 0);
+	g_assert_cmpstr(c->address, ==, "192.0.2.10");
+	g_assert_cmpuint(c->port, ==, 4739);
+	g_assert_cmpint(c->transport, ==, RFM_TRANSPORT_UDP);
+	g_assert_cmpint(c->protocol, ==, RFM_EXPORT_IPFIX);
+	g_assert_null(c->source_address);
+	g_assert_cmpuint(c->source_port, ==, 0);
+	g_assert_cmpuint(c->observation_domain, ==, 1);
+	g_assert_cmpuint(c->mtu, ==, 1400);
+	g_assert_cmpuint(c->queue, ==, 1U << 20);
+	g_assert_cmpuint(cfg->ipfix.template_refresh_ms, ==, 60000);
+	g_assert_cmpuint(cfg->ipfix.enterprise_number, ==, 32473);
+	rfm_config_free(cfg);
+}
+
+static void test_ipfix_values(void)
+{
+	g_autoptr(GString) out = g_string_new(NULL);
+	struct rfm_config *cfg = load_ok(
+		DP_MIN
+		"ipfix = {\n"
+		"  collectors = (\n"
+		"    { address = \"2001:db8::10\"; port = 4740; transport = \"tcp\";\n"
+		"      source_address = \"2001:db8::1\"; source_port = 40000;\n"
+		"      observation_domain = 4294967295L; mtu = 65535; queue = 1073741824; },\n"
+		"    { address = \"192.0.2.11\"; port = 2055; protocol = \"netflow5\";\n"
+		"      observation_domain = 255; mtu = 512; queue = 65536; },\n"
+		"    { address = \"192.0.2.11\"; port = 2055; transport = \"tcp\"; }\n"
+		"  );\n"
+		"  template_refresh = 0.5e1;\n"
+		"  enterprise_number = 0xffffffffL;\n"
+		"};\n");
+	const struct rfm_config_collector *c =
+		&g_array_index(cfg->ipfix.collectors, struct rfm_config_collector, 0);
+
+	g_assert_cmpuint(cfg->ipfix.collectors->len, ==, 3);
+	g_assert_cmpint(c->transport, ==, RFM_TRANSPORT_TCP);
+	g_assert_cmpstr(c->source_address, ==, "2001:db8::1");
+	g_assert_cmpuint(c->source_port, ==, 40000);
+	g_assert_cmpuint(c->observation_domain, ==, G_MAXUINT32);
+	g_assert_cmpuint(c->mtu, ==, 65535);
+	g_assert_cmpuint(c->queue, ==, 1U << 30);
+	c = &g_array_index(cfg->ipfix.collectors, struct rfm_config_collector, 1);
+	g_assert_cmpint(c->protocol, ==, RFM_EXPORT_NETFLOW5);
+	g_assert_cmpuint(c->observation_domain, ==, 255);
+	g_assert_cmpuint(c->mtu, ==, 512);
+	g_assert_cmpuint(cfg->ipfix.template_refresh_ms, ==, 5000);
+	g_assert_cmpuint(cfg->ipfix.enterprise_number, ==, G_MAXUINT32);
+	assert_round_trip(cfg);
+	rfm_config_print(cfg, out);
+	g_assert_nonnull(strstr(out->str, "\tenterprise_number = 4294967295L;\n"));
+	rfm_config_free(cfg);
+}
+
+static void test_ipfix_unknown_and_type(void)
+{
+	assert_invalid(DP_MIN "ipfix = {\n"
+			      "  collectors = ( { adress = \"192.0.2.1\"; port = 4739; } );\n"
+			      "};\n",
+		       "test.conf:3: ipfix.collectors[0].adress: unknown setting (did you mean "
+		       "address?)\n"
+		       "test.conf:3: ipfix.collectors[0].address: required setting is missing");
+	assert_invalid(DP_MIN "ipfix = { collectors = ( { address = \"192.0.2.1\";\n"
+			      "  port = \"4739\"; } ); };\n",
+		       "test.conf:3: ipfix.collectors[0].port: wrong type: expected an integer, "
+		       "got a string");
+	assert_invalid(DP_MIN "ipfix = { collectors = { address = \"192.0.2.1\"; }; };\n",
+		       "test.conf:2: ipfix.collectors: wrong type: expected a list of groups ( { "
+		       "... }, ... ), got a group");
+	assert_invalid(DP_MIN "ipfix = { template_refresh = \"1m\"; };\n",
+		       "test.conf:2: ipfix.template_refresh: wrong type: expected a number of "
+		       "seconds, got a string");
+}
+
+static void test_ipfix_missing(void)
+{
+	assert_invalid(DP_MIN "ipfix = {\n  collectors = ( { port = 4739; } );\n};\n",
+		       "test.conf:3: ipfix.collectors[0].address: required setting is missing");
+	assert_invalid(DP_MIN "ipfix = {\n  collectors = ( {\n    address = \"::1\"; } );\n};\n",
+		       "test.conf:3: ipfix.collectors[0].port: required setting is missing");
+	assert_invalid(DP_MIN "ipfix = { collectors = ( { address = \"\"; port = 1; } ); };\n",
+		       "test.conf:2: ipfix.collectors[0].address: must not be empty");
+}
+
+static void test_ipfix_out_of_range(void)
+{
+	assert_invalid(DP_MIN "ipfix = { collectors = ( { address = \"::1\"; port = 0; } ); };\n",
+		       "test.conf:2: ipfix.collectors[0].port: 0 is out of range (1..65535)");
+	assert_invalid(DP_MIN "ipfix = { collectors = ( { address = \"::1\";\n"
+			      "  port = 65536; } ); };\n",
+		       "test.conf:3: ipfix.collectors[0].port: 65536 is out of range (1..65535)");
+	assert_invalid(DP_MIN "ipfix = { collectors = ( { address = \"::1\"; port = 1;\n"
+			      "  source_port = -1; } ); };\n",
+		       "test.conf:3: ipfix.collectors[0].source_port: -1 is out of range "
+		       "(0..65535)");
+	assert_invalid(DP_MIN "ipfix = { collectors = ( { address = \"::1\"; port = 1;\n"
+			      "  mtu = 511; } ); };\n",
+		       "test.conf:3: ipfix.collectors[0].mtu: 511 is out of range (512..65535 "
+		       "bytes)");
+	assert_invalid(DP_MIN "ipfix = { collectors = ( { address = \"::1\"; port = 1;\n"
+			      "  queue = 65535; } ); };\n",
+		       "test.conf:3: ipfix.collectors[0].queue: 65535 is out of range "
+		       "(65536..1073741824 bytes)");
+	assert_invalid(DP_MIN "ipfix = { collectors = ( { address = \"::1\"; port = 1;\n"
+			      "  observation_domain = 4294967296L; } ); };\n",
+		       "test.conf:3: ipfix.collectors[0].observation_domain: 4294967296 is out "
+		       "of range (0..4294967295)");
+	assert_invalid(DP_MIN "ipfix = { collectors = ( { address = \"::1\"; port = 1;\n"
+			      "  observation_domain = 3000000000; } ); };\n",
+		       "test.conf:3: ipfix.collectors[0].observation_domain: -1294967296 is out "
+		       "of range (0..4294967295); write numbers above 2147483647 with an L "
+		       "suffix, as in 4294967295L");
+	assert_invalid(DP_MIN "ipfix = {\n  template_refresh = 0.5;\n};\n",
+		       "test.conf:3: ipfix.template_refresh: 0.5 is out of range (1..86400 s)");
+	assert_invalid(DP_MIN "ipfix = {\n  enterprise_number = 0;\n};\n",
+		       "test.conf:3: ipfix.enterprise_number: 0 is out of range (1..4294967295)");
+	/* libconfig 1.5 wraps 4294967295 without L to -1: say how to write it. */
+	assert_invalid(DP_MIN "ipfix = { enterprise_number = 4294967295; };\n",
+		       "test.conf:2: ipfix.enterprise_number: -1 is out of range (1..4294967295); "
+		       "write numbers above 2147483647 with an L suffix, as in 4294967295L");
+}
+
+static void test_ipfix_invalid_enum(void)
+{
+	assert_invalid(DP_MIN "ipfix = { collectors = ( { address = \"::1\"; port = 1;\n"
+			      "  transport = \"sctp\"; } ); };\n",
+		       "test.conf:3: ipfix.collectors[0].transport: \"sctp\" is not one of "
+		       "\"udp\", \"tcp\"");
+	assert_invalid(DP_MIN "ipfix = { collectors = ( { address = \"::1\"; port = 1;\n"
+			      "  protocol = \"netflow10\"; } ); };\n",
+		       "test.conf:3: ipfix.collectors[0].protocol: \"netflow10\" is not one of "
+		       "\"ipfix\", \"netflow9\", \"netflow5\"");
+}
+
+static void test_ipfix_address(void)
+{
+	assert_invalid(DP_MIN "ipfix = { collectors = (\n"
+			      "  { address = \"collector.example\"; port = 4739; } ); };\n",
+		       "test.conf:3: ipfix.collectors[0].address: \"collector.example\" is not an "
+		       "IPv4 or IPv6 address");
+	assert_invalid(DP_MIN "ipfix = { collectors = ( { address = \"192.0.2.1\"; port = 1;\n"
+			      "  source_address = \"eth0\"; } ); };\n",
+		       "test.conf:3: ipfix.collectors[0].source_address: \"eth0\" is not an IPv4 "
+		       "or IPv6 address");
+	/* A scope is not part of a literal. */
+	assert_invalid(DP_MIN "ipfix = { collectors = ( { address = \"fe80::1%eth0\"; port = 1; "
+			      "} ); };\n",
+		       "test.conf:2: ipfix.collectors[0].address: \"fe80::1%eth0\" is not an "
+		       "IPv4 or IPv6 address");
+}
+
+static void test_ipfix_conflict_family(void)
+{
+	assert_invalid(DP_MIN "ipfix = { collectors = ( { address = \"192.0.2.1\"; port = 1;\n"
+			      "  source_address = \"2001:db8::1\"; } ); };\n",
+		       "test.conf:3: ipfix.collectors[0].source_address: \"2001:db8::1\" is IPv6 "
+		       "but address \"192.0.2.1\" is IPv4");
+	assert_invalid(DP_MIN "ipfix = { collectors = ( { source_address = \"192.0.2.2\";\n"
+			      "  address = \"::1\"; port = 1; } ); };\n",
+		       "test.conf:2: ipfix.collectors[0].source_address: \"192.0.2.2\" is IPv4 "
+		       "but address \"::1\" is IPv6");
+}
+
+static void test_ipfix_conflict_netflow_tcp(void)
+{
+	assert_invalid(DP_MIN "ipfix = { collectors = (\n"
+			      "  { address = \"192.0.2.1\"; port = 2055; protocol = \"netflow9\";\n"
+			      "    transport = \"tcp\"; } ); };\n",
+		       "test.conf:4: ipfix.collectors[0].transport: netflow9 is exported over udp "
+		       "only (its packets carry no length to frame them on a tcp stream)");
+	assert_invalid(DP_MIN "ipfix = { collectors = (\n"
+			      "  { address = \"192.0.2.1\"; port = 2055; transport = \"tcp\";\n"
+			      "    protocol = \"netflow5\"; } ); };\n",
+		       "test.conf:3: ipfix.collectors[0].transport: netflow5 is exported over udp "
+		       "only (its packets carry no length to frame them on a tcp stream)");
+}
+
+static void test_ipfix_conflict_mtu_udp(void)
+{
+	struct rfm_config *cfg;
+
+	assert_invalid(DP_MIN "ipfix = { collectors = ( { address = \"::1\"; port = 1;\n"
+			      "  mtu = 65508; } ); };\n",
+		       "test.conf:3: ipfix.collectors[0].mtu: 65508 bytes do not fit a UDP "
+		       "datagram (at most 65507 over udp)");
+	cfg = load_ok(DP_MIN "ipfix = { collectors = ( { address = \"::1\"; port = 1;\n"
+			     "  mtu = 65507; }, { address = \"::1\"; port = 1; transport = \"tcp\";"
+			     " mtu = 65535; } ); };\n");
+	rfm_config_free(cfg);
+}
+
+static void test_ipfix_conflict_v5_domain(void)
+{
+	assert_invalid(DP_MIN "ipfix = { collectors = ( { address = \"::1\"; port = 1;\n"
+			      "  protocol = \"netflow5\"; observation_domain = 256; } ); };\n",
+		       "test.conf:3: ipfix.collectors[0].observation_domain: 256 does not fit "
+		       "the 8-bit engine id of netflow5 (0..255)");
+}
+
+static void test_ipfix_conflict_duplicate(void)
+{
+	struct rfm_config *cfg;
+
+	assert_invalid(DP_MIN "ipfix = {\n"
+			      "  collectors = (\n"
+			      "    { address = \"2001:db8::10\"; port = 4739; },\n"
+			      "    { address = \"192.0.2.10\"; port = 4739; },\n"
+			      "    { port = 4739; protocol = \"netflow9\";\n"
+			      "      address = \"2001:DB8:0::10\"; }\n"
+			      "  );\n"
+			      "};\n",
+		       "test.conf:7: ipfix.collectors[2].address: \"2001:DB8:0::10\" port 4739 "
+		       "over udp is already ipfix.collectors[0] (line 4)");
+	/* Same address and port over another transport, or another port: fine. */
+	cfg = load_ok(DP_MIN "ipfix = { collectors = (\n"
+			     "  { address = \"192.0.2.10\"; port = 4739; },\n"
+			     "  { address = \"192.0.2.10\"; port = 4739; transport = \"tcp\"; },\n"
+			     "  { address = \"192.0.2.10\"; port = 4740; source_port = 4739; },\n"
+			     "  { address = \"192.0.2.11\"; port = 4740; source_port = 4739; }\n"
+			     "); };\n");
+	rfm_config_free(cfg);
+}
+
+static void test_ipfix_all_errors(void)
+{
+	g_autofree char *msg = load_error(DP_MIN "ipfix = {\n"				 /* 2 */
+						 "  collectors = (\n"			 /* 3 */
+						 "    { address = \"x\"; port = 0; },\n" /* 4 */
+						 "    { address = \"::1\"; port = 9;\n"	 /* 5 */
+						 "      transport = \"tcp\";\n"		 /* 6 */
+						 "      protocol = \"netflow5\";\n"	 /* 7 */
+						 "      mtu = 70000; }\n"		 /* 8 */
+						 "  );\n"				 /* 9 */
+						 "  enterprise_number = -5;\n"		 /* 10 */
+						 "};\n",
+					  RFM_CONFIG_ERROR_INVALID);
+	g_auto(GStrv) lines = g_strsplit(msg, "\n", -1);
+
+	g_assert_cmpuint(g_strv_length(lines), ==, 5);
+	g_assert_true(g_str_has_prefix(lines[0], "test.conf:4: ipfix.collectors[0].port: "));
+	g_assert_true(g_str_has_prefix(lines[1], "test.conf:4: ipfix.collectors[0].address: "));
+	g_assert_true(g_str_has_prefix(lines[2], "test.conf:8: ipfix.collectors[1].mtu: "));
+	g_assert_true(g_str_has_prefix(lines[3], "test.conf:6: ipfix.collectors[1].transport: "));
+	g_assert_true(g_str_has_prefix(lines[4], "test.conf:10: ipfix.enterprise_number: "));
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -616,5 +881,18 @@ int main(int argc, char **argv)
 	g_test_add_func("/config/example-file", test_example_file);
 	g_test_add_func("/config/print-round-trip", test_print_round_trip);
 	g_test_add_func("/config/interface-overrides", test_interface_overrides);
+	g_test_add_func("/config/ipfix/defaults", test_ipfix_defaults);
+	g_test_add_func("/config/ipfix/values", test_ipfix_values);
+	g_test_add_func("/config/ipfix/error/unknown-and-type", test_ipfix_unknown_and_type);
+	g_test_add_func("/config/ipfix/error/missing", test_ipfix_missing);
+	g_test_add_func("/config/ipfix/error/out-of-range", test_ipfix_out_of_range);
+	g_test_add_func("/config/ipfix/error/invalid-enum", test_ipfix_invalid_enum);
+	g_test_add_func("/config/ipfix/error/address", test_ipfix_address);
+	g_test_add_func("/config/ipfix/error/family", test_ipfix_conflict_family);
+	g_test_add_func("/config/ipfix/error/netflow-tcp", test_ipfix_conflict_netflow_tcp);
+	g_test_add_func("/config/ipfix/error/mtu-udp", test_ipfix_conflict_mtu_udp);
+	g_test_add_func("/config/ipfix/error/v5-domain", test_ipfix_conflict_v5_domain);
+	g_test_add_func("/config/ipfix/error/duplicate", test_ipfix_conflict_duplicate);
+	g_test_add_func("/config/ipfix/error/all-reported", test_ipfix_all_errors);
 	return g_test_run();
 }

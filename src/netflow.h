@@ -62,7 +62,10 @@
  *   engine_id are bits 15..8 and 7..0 of observation_domain. The header's
  *   sampling_interval holds the mode (01 deterministic, 10 random) and the
  *   rate of every record in the packet: records of another rate start a new
- *   packet, so interfaces sampled differently are each scaled right. A rate
+ *   packet, so interfaces sampled differently are each scaled right by
+ *   nfacctd 1.7.7; nfcapd 1.7.1 though keeps the first rate an exporter
+ *   announces and applies it to every later packet (checked), so with
+ *   differing or changing rates nfdump's v5 totals are wrong: use v9. A rate
  *   above 16383 does not fit the 14 bits: such records are sent with their
  *   counts multiplied by the rate (estimates) and sampling_interval 1 (mode
  *   00, not sampled), so that collectors' totals stay right (not 0: nfcapd

@@ -68,9 +68,9 @@
  *   differing or changing rates nfdump's v5 totals are wrong: use v9. A rate
  *   above 16383 does not fit the 14 bits: such records are sent with their
  *   counts multiplied by the rate (estimates) and sampling_interval 1 (mode
- *   00, not sampled), so that collectors' totals stay right (not 0: nfcapd
- *   1.7.1 then applies the exporter's previous rate). The time fields use
- *   the same boot time as v9, with the exact time in unix_secs/unix_nsecs.
+ *   00: these counts are not samples), so that collectors' totals stay right.
+ *   The time fields use the same boot time as v9, with the exact time in
+ *   unix_secs/unix_nsecs.
  */
 #ifndef RFM_NETFLOW_H
 #define RFM_NETFLOW_H

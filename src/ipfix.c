@@ -1214,11 +1214,20 @@ static guint flow_fixed_length(void)
 	return longest;
 }
 
+guint rfm_ipfix_string_max(guint32 mtu)
+{
+	guint budget;
+
+	mtu = CLAMP(mtu, RFM_IPFIX_MTU_MIN, RFM_IPFIX_MTU_MAX);
+	budget = mtu - IPFIX_HEADER_LEN - IPFIX_SET_HEADER_LEN - flow_fixed_length();
+	/* Each string takes up to 3 bytes of length (RFC 7011 section 7). */
+	return budget / N_STRINGS - 3;
+}
+
 static struct rfm_encoder *ipfix_create(const struct rfm_encoder_params *p, GError **error)
 {
 	struct rfm_encoder *e;
 	fbSession_t *session;
-	guint budget;
 
 	if (p->mtu < RFM_IPFIX_MTU_MIN || p->mtu > RFM_IPFIX_MTU_MAX) {
 		g_set_error(error, RFM_IPFIX_ERROR, RFM_IPFIX_ERROR_PARAMS,
@@ -1291,12 +1300,7 @@ static struct rfm_encoder *ipfix_create(const struct rfm_encoder_params *p, GErr
 	e->fbuf = fBufAllocForExport(session, e->exporter);
 	fBufSetAutomaticMode(e->fbuf, FALSE);
 
-	/*
-	 * Any record fits in an empty message: each string is cut to an equal
-	 * share of what the fixed part leaves (3 bytes of length each).
-	 */
-	budget = p->mtu - IPFIX_HEADER_LEN - IPFIX_SET_HEADER_LEN - flow_fixed_length();
-	e->string_max = budget / N_STRINGS - 3;
+	e->string_max = rfm_ipfix_string_max(p->mtu);
 	return e;
 
 fail:

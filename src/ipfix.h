@@ -74,6 +74,14 @@ struct rfm_ipfix_element {
  */
 GPtrArray *rfm_ipfix_elements(guint32 pen, GError **error);
 
+/*
+ * The longest string (city, country, AS name), in bytes, an encoder with
+ * this mtu sends: each is cut to an equal share of what the largest fixed
+ * part of a flow record leaves in an empty message, so every record fits.
+ * A cut string ends before a UTF-8 character that would not fit whole.
+ */
+guint rfm_ipfix_string_max(guint32 mtu);
+
 /* The embedded element file (templates/rfm-elements.xml), NUL-terminated; *len excludes the NUL. */
 const char *rfm_ipfix_elements_xml(gsize *len);
 

@@ -10,8 +10,10 @@
  * module hands it to params->emit. The buffer runs in manual mode: when a
  * record does not fit, fBufAppend() fails with FB_ERROR_EOM and the record
  * goes into the next message. libfixbuf starts a new message for templates
- * and again for the first data record after them, so an announcement is a
- * template message followed by an options record message. It keeps the
+ * and again for the first data record after them, so an announcement is
+ * template messages (each options template ends one, see ipfix_announce())
+ * followed by options record messages. destroy() drops a message not
+ * flushed. libfixbuf keeps the
  * sequence number per observation domain, counting every data record
  * (options data records too, RFC 7011 section 3.1). Before a message
  * leaves, two fixes: the export time becomes now_ms / 1000 of the call that

@@ -52,7 +52,7 @@ struct sink {
 	guint8 last; /* a byte of each message, so the messages are read */
 };
 
-static void sink_emit(const guint8 *msg, gsize len, void *user_data)
+static void sink_emit(const guint8 *msg, gsize len, guint32 records, void *user_data)
 {
 	struct sink *s = user_data;
 

@@ -27,8 +27,13 @@ enum rfm_export_protocol {
 	RFM_EXPORT_NETFLOW5 = 2,
 };
 
-/* One finished message (an IPFIX message, a NetFlow v9 or v5 packet). */
-typedef void (*rfm_emit_fn)(const guint8 *msg, gsize len, void *user_data);
+/*
+ * One finished message (an IPFIX message, a NetFlow v9 or v5 packet), with
+ * the number of flow records in it (0 for templates and options only). The
+ * exporter counts the records of a message it has to drop (queue full,
+ * collector down): RFC 7011 section 4.3 notSentFlowTotalCount.
+ */
+typedef void (*rfm_emit_fn)(const guint8 *msg, gsize len, guint32 records, void *user_data);
 
 /* DOC: how an interface samples, as the options records announce it. */
 struct rfm_export_sampler {
@@ -96,13 +101,14 @@ struct rfm_encoder_ops {
 	void (*set_sampling)(struct rfm_encoder *e, const struct rfm_export_sampler *s, guint n,
 			     guint64 now_ms);
 	/* Interface names, sent with the next announce(). */
-	void (*set_interfaces)(struct rfm_encoder *e, const struct rfm_export_interface *ifs, guint n);
+	void (*set_interfaces)(struct rfm_encoder *e, const struct rfm_export_interface *ifs,
+			       guint n);
 	/* Figures for the next reliability options record. */
 	void (*set_reliability)(struct rfm_encoder *e, const struct rfm_export_reliability *r);
 	void (*get_stats)(const struct rfm_encoder *e, struct rfm_encoder_stats *out);
 };
 
-extern const struct rfm_encoder_ops rfm_ipfix_encoder;	   /* ipfix.c */
+extern const struct rfm_encoder_ops rfm_ipfix_encoder;	  /* ipfix.c */
 extern const struct rfm_encoder_ops rfm_netflow9_encoder; /* netflow.c */
 extern const struct rfm_encoder_ops rfm_netflow5_encoder; /* netflow.c */
 

@@ -633,7 +633,7 @@ static gsize strip_empty_sets(guint8 *msg, gsize len)
 static void emit_message(struct rfm_encoder *e)
 {
 	GError *err = NULL;
-	guint32 export_time = (guint32)(e->now_ms / 1000);
+	guint32 export_time = (guint32)(e->now_ms / 1000), records;
 	gsize len;
 
 	/* fBufEmit() without a message writes nothing: a zero version tells. */
@@ -650,11 +650,12 @@ static void emit_message(struct rfm_encoder *e)
 	e->msg[5] = (guint8)(export_time >> 16);
 	e->msg[6] = (guint8)(export_time >> 8);
 	e->msg[7] = (guint8)export_time;
+	records = (guint32)e->pending_flows;
 	e->stats.messages++;
 	e->stats.octets += len;
-	e->stats.records += e->pending_flows;
+	e->stats.records += records;
 	e->pending_flows = 0;
-	e->p.emit(e->msg, len, e->p.user_data);
+	e->p.emit(e->msg, len, records, e->p.user_data);
 }
 
 static bool is_eom(const GError *err)

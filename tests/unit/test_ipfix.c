@@ -9,8 +9,9 @@
  * emitted messages kept, and then:
  *  - a small parser written here walks every message: header (version,
  *    length <= mtu, observation domain, export time, sequence number =
- *    data records sent before), sets, templates and every record, so the
- *    order of templates, options and data can be checked;
+ *    data records sent before, the flow record count emit() got), sets,
+ *    templates and every record, so the order of templates, options and
+ *    data can be checked;
  *  - libfixbuf's collecting side reads them back as an RFC 5655 file
  *    (fbCollectorAllocFile), each record through its own external
  *    template, and every field is compared with what the input record
@@ -44,25 +45,31 @@ static char *tmpdir;
 
 /* --- capture ------------------------------------------------------------ */
 
-/* DOC: the messages an encoder emitted, each with the now_ms of the call that emitted it. */
+/*
+ * DOC: the messages an encoder emitted, each with the flow record count
+ * emit() was given and the now_ms of the call that emitted it.
+ */
 struct capture {
-	GPtrArray *msgs; /* GBytes */
-	GArray *when_ms; /* guint64 */
-	guint64 now_ms;	 /* set by the test before each encoder call */
+	GPtrArray *msgs;   /* GBytes */
+	GArray *when_ms;   /* guint64 */
+	GArray *n_records; /* guint32 */
+	guint64 now_ms;	   /* set by the test before each encoder call */
 };
 
-static void capture_emit(const guint8 *msg, gsize len, void *user_data)
+static void capture_emit(const guint8 *msg, gsize len, guint32 records, void *user_data)
 {
 	struct capture *c = user_data;
 
 	g_ptr_array_add(c->msgs, g_bytes_new(msg, len));
 	g_array_append_val(c->when_ms, c->now_ms);
+	g_array_append_val(c->n_records, records);
 }
 
 static void capture_init(struct capture *c)
 {
 	c->msgs = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
 	c->when_ms = g_array_new(FALSE, FALSE, sizeof(guint64));
+	c->n_records = g_array_new(FALSE, FALSE, sizeof(guint32));
 	c->now_ms = T0;
 }
 
@@ -70,6 +77,7 @@ static void capture_fini(struct capture *c)
 {
 	g_ptr_array_unref(c->msgs);
 	g_array_unref(c->when_ms);
+	g_array_unref(c->n_records);
 }
 
 static char *capture_write(const struct capture *c, const char *name)
@@ -215,7 +223,7 @@ static struct raw *raw_read(const struct capture *c, guint32 mtu)
 		gsize len;
 		const guint8 *msg = g_bytes_get_data(c->msgs->pdata[m], &len);
 		const guint8 *p = msg + 16, *end = msg + len;
-		guint ntemplates = 0, ndata = 0;
+		guint ntemplates = 0, ndata = 0, nflows = 0;
 
 		g_assert_cmpuint(len, >=, 20);
 		g_assert_cmpuint(len, <=, mtu);
@@ -269,9 +277,12 @@ static struct raw *raw_read(const struct capture *c, guint32 mtu)
 				}
 				g_array_append_val(raw->records, r);
 				ndata++;
+				nflows += set_id <= RFM_IPFIX_TID_FLOW6_NH4;
 			}
 			g_assert_true(p == set_end);
 		}
+		/* emit() was told how many flow records the message holds. */
+		g_assert_cmpuint(g_array_index(c->n_records, guint32, m), ==, nflows);
 		g_array_append_val(raw->template_at, ntemplates);
 		g_array_append_val(raw->msg_records, ndata);
 		seq += ndata;

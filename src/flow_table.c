@@ -461,7 +461,7 @@ void rfm_flow_batch_add(struct rfm_flow_table *t, struct rfm_flow_batch *b,
 	 * A table that fits in the caches gains nothing from prefetching: account
 	 * the event at once (fewer instructions), unless events already wait.
 	 */
-	if (n == 0 && t->stats.active < FLOW_BATCH_MIN_FLOWS) {
+	if (n == 0 && t->stats.active < t->opts.batch_min_flows) {
 		rfm_flow_table_update(t, ev, now_ms);
 		return;
 	}
@@ -574,6 +574,8 @@ struct rfm_flow_table *rfm_flow_table_new(const struct rfm_flow_table_options *o
 
 	t->opts = *opts;
 	t->opts.max_flows = MAX(1, opts->max_flows);
+	if (!t->opts.batch_min_flows)
+		t->opts.batch_min_flows = FLOW_BATCH_MIN_FLOWS;
 	records_reserve(t, t->opts.max_flows);
 	t->free_head = NIL;
 	t->lru.head = t->lru.tail = NIL;
@@ -626,6 +628,8 @@ void rfm_flow_table_set_options(struct rfm_flow_table *t, const struct rfm_flow_
 	}
 	t->opts = *opts;
 	t->opts.max_flows = MAX(1, opts->max_flows);
+	if (!t->opts.batch_min_flows)
+		t->opts.batch_min_flows = FLOW_BATCH_MIN_FLOWS;
 	records_reserve(t, t->opts.max_flows);
 	while (t->stats.active > t->opts.max_flows)
 		flow_end(t, flow_lru_victim(t), RFM_END_RESOURCES);

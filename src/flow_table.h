@@ -83,6 +83,12 @@ struct rfm_flow_table_options {
 	bool tcp_end;
 	guint32 tcp_end_grace_ms;
 	guint32 max_next_hops; /* distinct next hops remembered; more are dropped, counted */
+	/*
+	 * rfm_flow_batch_add() accounts an event at once (no batch) while fewer
+	 * flows than this are active: a table that fits in the caches gains
+	 * nothing from prefetching. 0: 65536. Tests set 1 to batch everything.
+	 */
+	guint32 batch_min_flows;
 };
 
 struct rfm_flow_table_stats {

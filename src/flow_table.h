@@ -79,7 +79,7 @@ typedef void (*rfm_flow_sink_fn)(const struct rfm_flow_record *rec, void *user_d
 struct rfm_flow_table_options {
 	guint32 idle_timeout_ms;
 	guint32 active_timeout_ms;
-	guint32 max_flows;
+	guint32 max_flows; /* at most 613566756 (larger is taken as that) */
 	bool tcp_end;
 	guint32 tcp_end_grace_ms;
 	guint32 max_next_hops; /* distinct next hops remembered; more are dropped, counted */

@@ -1002,6 +1002,30 @@ static void test_options_max_flows(void)
 }
 
 /*
+ * Flows are referred to by 32-bit offsets in 16-byte units (112-byte
+ * records): a larger max_flows is taken as the most they can address, and
+ * such a table (only reserved, not committed) works.
+ */
+static void test_options_max_flows_limit(void)
+{
+	struct rfm_flow_table_options o = base_opts;
+	struct rfm_event ev = ev_make(17, "192.0.2.1", 1, "198.51.100.1", 53);
+	struct rfm_flow_table_stats s;
+	struct harness h;
+
+	o.max_flows = G_MAXUINT32;
+	harness_init(&h, &o);
+	rfm_flow_table_get_stats(h.t, &s);
+	g_assert_cmpuint(s.capacity, ==, G_MAXUINT32 / 7);
+	update(&h, &ev, 0, 100, T0);
+	update(&h, &ev, 0, 100, T0 + 1);
+	rfm_flow_table_flush(h.t);
+	g_assert_cmpuint(h.recs->len, ==, 1);
+	g_assert_cmpuint(rec_at(&h, 0)->packets, ==, 2);
+	harness_fini(&h);
+}
+
+/*
  * A flow whose deadline passed before the reload has ended under the old
  * options, swept or not: it is neither evicted (5) nor kept alive by longer
  * new timeouts.
@@ -1850,6 +1874,7 @@ static const struct test_case tests[] = {
 	{"/flow_table/key/vlan", test_key_vlan},
 	{"/flow_table/next-hop/first-packet", test_next_hop},
 	{"/flow_table/options/max-flows", test_options_max_flows},
+	{"/flow_table/options/max-flows-limit", test_options_max_flows_limit},
 	{"/flow_table/options/due-before-reload", test_options_due_before_reload},
 	{"/flow_table/options/tcp-end-toggle", test_options_tcp_end_toggle},
 	{"/flow_table/batch/same-as-direct", test_batch_same_as_direct},

@@ -16,6 +16,7 @@
 #include "flow_table.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -27,10 +28,14 @@
 
 /*
  * DOC: one flow, 112 bytes. Owned by the table's record mapping; referred to
- * by index everywhere, never by pointer across calls. hnext chains the hash bucket, or the free
- * list when unused. The start is kept as an age (last_ms - start_ms), bounded by active_timeout.
- * seen orders packets within one millisecond (compared only between flows
- * with the same last_ms, so its wrap-around is harmless).
+ * by offset (flow_at()) everywhere, never by pointer across calls. hnext
+ * chains the hash bucket, or the free list when unused. The start is kept as
+ * an age (last_ms - start_ms), bounded by active_timeout. seen orders packets
+ * within one millisecond (compared only between flows with the same last_ms,
+ * so its wrap-around is harmless). closing is flow_closing() kept up to date:
+ * the lru list the flow is in. What a packet of a known flow reads and
+ * writes comes first (bytes 0..93), the fields only its first packet writes
+ * last.
  */
 struct flow {
 	struct rfm_flow_key key;
@@ -39,16 +44,18 @@ struct flow {
 	guint64 octets;
 	guint64 last_ms;
 	guint32 age_ms;
-	guint32 lru_prev, lru_next; /* in lru or closing, per flow_closing() */
-	guint32 act_prev, act_next;
-	guint32 other_ifindex;
 	guint32 seen;
-	guint32 sampling;    /* the 1-in-N rate of every packet counted */
-	guint16 next_hop_id; /* 0 = none, else index + 1 into next_hops */
+	guint32 sampling;	    /* the 1-in-N rate of every packet counted */
+	guint32 lru_prev, lru_next; /* in lru[closing] */
 	guint8 tcp_flags;
+	guint8 closing;
+	guint16 next_hop_id; /* 0 = none, else index + 1 into next_hops */
+	guint32 other_ifindex;
+	guint32 act_prev, act_next;
 	guint8 dscp;
 };
 _Static_assert(sizeof(struct flow) == 112, "struct flow size");
+_Static_assert(offsetof(struct flow, closing) == 93, "struct flow: hot fields first");
 
 struct list {
 	guint32 head, tail;
@@ -61,10 +68,12 @@ struct rfm_flow_table {
 	gsize cap;	   /* records the mapping can hold (>= max_flows) */
 	guint32 nrecords;  /* records handed out from recs so far (high-water mark) */
 	guint32 free_head; /* free list through hnext */
-	guint32 *buckets;  /* owned */
-	guint32 nbuckets;  /* power of two */
-	guint64 seed;
-	struct list lru, closing, active;
+	guint32 *buckets;  /* owned, mask + 1 of them (a power of two) */
+	guint32 mask;
+	guint64 seed[6];     /* of the hash, random per table */
+	guint32 quiet_ms[2]; /* by flow.closing: idle timeout, TCP end grace */
+	struct list lru[2];  /* by flow.closing: flows without FIN/RST, closing flows */
+	struct list active;
 	GArray *sinks;		  /* struct sink */
 	GPtrArray *next_hops;	  /* guint8[16], owned; id = index + 1 */
 	GHashTable *next_hop_ids; /* guint8[16] (borrowed from next_hops) -> id */
@@ -77,9 +86,21 @@ struct sink {
 	void *user_data;
 };
 
-static inline struct flow *flow_at(const struct rfm_flow_table *t, guint32 i)
+/*
+ * A flow is referred to (buckets, chains, lists, free list) by its offset in
+ * the record mapping in 16-byte units, not by its index: 112 = 7 x 16, so a
+ * reference becomes an address with a shift, where an index needs a
+ * multiplication by 112 (three instructions on x86-64), and an update makes
+ * four of them. References stay below NIL: at most FLOW_MAX_RECORDS records.
+ */
+#define FLOW_UNIT	 16
+#define FLOW_UNITS	 (sizeof(struct flow) / FLOW_UNIT)
+#define FLOW_MAX_RECORDS ((guint32)(NIL / FLOW_UNITS))
+_Static_assert(sizeof(struct flow) % FLOW_UNIT == 0, "struct flow: a whole number of units");
+
+static inline struct flow *flow_at(const struct rfm_flow_table *t, guint32 ref)
 {
-	return &t->recs[i];
+	return (struct flow *)((char *)t->recs + (gsize)ref * FLOW_UNIT);
 }
 
 static inline guint64 flow_start(const struct flow *f)
@@ -100,9 +121,105 @@ static inline bool flow_closing(const struct rfm_flow_table *t, const struct flo
 	return t->opts.tcp_end && f->key.protocol == 6 && (f->tcp_flags & (TCP_FIN | TCP_RST));
 }
 
+static inline guint64 load64(const void *p)
+{
+	guint64 v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static inline guint32 load32(const void *p)
+{
+	guint32 v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
 /*
- * Hash of the 44 key bytes: three 64x64->128-bit multiplies folded
- * (wyhash-style), seeded per table so keys cannot be chosen to collide.
+ * DOC: a key as the words the hash and the comparison read: key bytes 0..31
+ * (the addresses) stay where they are (in the event or the record), w4 holds
+ * bytes 32..39 (ifindex, ports) and w5 bytes 40..43 (VLAN, protocol,
+ * direction, IP version), both in memory order, so that words built from an
+ * event equal the words read from the key stored for it. Built in registers:
+ * going through a struct in memory would cost a store and a reload each.
+ */
+struct key_tail {
+	guint64 w4;
+	guint32 w5;
+};
+_Static_assert(offsetof(struct rfm_flow_key, dst_addr) == 16 &&
+		       offsetof(struct rfm_flow_key, ifindex) == 32 &&
+		       offsetof(struct rfm_flow_key, src_port) == 36 &&
+		       offsetof(struct rfm_flow_key, dst_port) == 38 &&
+		       offsetof(struct rfm_flow_key, vlan_id) == 40 &&
+		       offsetof(struct rfm_flow_key, protocol) == 42,
+	       "rfm_flow_key: the words of struct key_tail");
+_Static_assert(offsetof(struct rfm_event, dst_addr) == offsetof(struct rfm_event, src_addr) + 16 &&
+		       offsetof(struct rfm_event, dst_port) ==
+			       offsetof(struct rfm_event, src_port) + 2,
+	       "rfm_event: addresses and ports in key order");
+
+/* The 32 address bytes of an event, where a key has them. */
+static inline const guint8 *event_addrs(const struct rfm_event *ev)
+{
+	return (const guint8 *)ev + offsetof(struct rfm_event, src_addr);
+}
+
+static inline struct key_tail key_tail_of(const struct rfm_flow_key *k)
+{
+	const guint8 *p = (const guint8 *)k;
+
+	return (struct key_tail){load64(p + 32), load32(p + 40)};
+}
+
+static inline void key_store(struct rfm_flow_key *k, const guint8 *addrs, struct key_tail kt)
+{
+	guint8 *p = (guint8 *)k;
+
+	memcpy(p, addrs, 32);
+	memcpy(p + 32, &kt.w4, 8);
+	memcpy(p + 40, &kt.w5, 4);
+}
+
+/*
+ * The key rules (flow_table.h): ICMP carries type and code in dst_port, an
+ * event without an outer VLAN tag has vlan_id 0, the inner tag is ignored.
+ * Byte 43 holds the bit-fields direction:1 and ip_version:7, allocated from
+ * the least significant bit on a little-endian target and from the most
+ * significant one on a big-endian target (GCC and Clang, System V ABIs).
+ */
+static inline struct key_tail key_tail_from_event(const struct rfm_event *ev)
+{
+	/* src_port, dst_port in memory order */
+	guint32 ports = load32((const guint8 *)ev + offsetof(struct rfm_event, src_port));
+	guint32 vlan = (ev->flags & RFM_EV_VLAN_OUTER) ? ev->vlan_outer : 0;
+
+	if (G_UNLIKELY(ev->protocol == 1 || ev->protocol == 58)) {
+		const guint16 icmp[2] = {0, (guint16)(ev->icmp_type << 8 | ev->icmp_code)};
+
+		ports = load32(icmp);
+	}
+#if G_BYTE_ORDER == G_LITTLE_ENDIAN
+	return (struct key_tail){
+		ev->ifindex | (guint64)ports << 32,
+		vlan | (guint32)ev->protocol << 16 |
+			(guint32)((ev->direction & 1) | (ev->ip_version & 0x7f) << 1) << 24,
+	};
+#else
+	return (struct key_tail){
+		(guint64)ev->ifindex << 32 | ports,
+		vlan << 16 | (guint32)ev->protocol << 8 |
+			(guint32)((ev->direction & 1) << 7 | (ev->ip_version & 0x7f)),
+	};
+#endif
+}
+
+/*
+ * Hash of the 44 key bytes: three 64x64->128-bit multiplies (wyhash-style),
+ * with six words seeded per table so that keys cannot be chosen to collide.
+ * addrs: the 32 address bytes of the key (src_addr then dst_addr).
  */
 static inline guint64 mum(guint64 a, guint64 b)
 {
@@ -111,18 +228,29 @@ static inline guint64 mum(guint64 a, guint64 b)
 	return (guint64)m ^ (guint64)(m >> 64);
 }
 
-static inline guint32 key_hash(const struct rfm_flow_table *t, const struct rfm_flow_key *k)
+static inline guint32 key_hash(const struct rfm_flow_table *t, const guint8 *addrs,
+			       struct key_tail kt)
 {
-	guint64 w[5], h;
-	guint32 tail;
+	guint64 h = mum(load64(addrs) ^ t->seed[0], load64(addrs + 8) ^ t->seed[1]) ^
+		    mum(load64(addrs + 16) ^ t->seed[2], load64(addrs + 24) ^ t->seed[3]) ^
+		    mum(kt.w4 ^ t->seed[4], kt.w5 ^ t->seed[5]);
 
-	memcpy(w, k, sizeof(w));
-	memcpy(&tail, (const guint8 *)k + sizeof(w), sizeof(tail));
-	h = mum(w[0] ^ t->seed, w[1] ^ 0xe7037ed1a0b428dbULL) ^
-	    mum(w[2] ^ 0xa0761d6478bd642fULL, w[3] ^ 0x8ebc6af09c88c6e3ULL) ^
-	    mum(w[4] ^ 0x589965cc75374cc3ULL, (guint64)tail ^ 0x1d8e4e27c47d124fULL);
-	h = mum(h, 0x9e3779b97f4a7c15ULL);
 	return (guint32)(h ^ (h >> 32));
+}
+
+static inline guint32 flow_hash(const struct rfm_flow_table *t, const struct flow *f)
+{
+	return key_hash(t, (const guint8 *)&f->key, key_tail_of(&f->key));
+}
+
+/* Whether key k is the one of addrs + kt. */
+static inline bool key_equal(const struct rfm_flow_key *k, const guint8 *addrs, struct key_tail kt)
+{
+	const guint8 *a = (const guint8 *)k;
+
+	return ((load64(a) ^ load64(addrs)) | (load64(a + 8) ^ load64(addrs + 8)) |
+		(load64(a + 16) ^ load64(addrs + 16)) | (load64(a + 24) ^ load64(addrs + 24)) |
+		(load64(a + 32) ^ kt.w4) | (load32(a + 40) ^ kt.w5)) == 0;
 }
 
 /* --- lists ---------------------------------------------------------------- */
@@ -155,24 +283,36 @@ static inline guint32 key_hash(const struct rfm_flow_table *t, const struct rfm_
 LIST_FNS(lru, lru_prev, lru_next)
 LIST_FNS(act, act_prev, act_next)
 
-static struct list *lru_of(struct rfm_flow_table *t, const struct flow *f)
+/* Move flow i, in l but not its tail, to the tail: unlink and append with fewer tests. */
+static inline void lru_move_to_tail(struct rfm_flow_table *t, struct list *l, guint32 i)
 {
-	return flow_closing(t, f) ? &t->closing : &t->lru;
+	struct flow *f = flow_at(t, i);
+	guint32 prev = f->lru_prev, next = f->lru_next; /* next != NIL: i is not the tail */
+
+	flow_at(t, next)->lru_prev = prev;
+	if (prev != NIL)
+		flow_at(t, prev)->lru_next = next;
+	else
+		l->head = next;
+	f->lru_prev = l->tail; /* != NIL: next is in l */
+	f->lru_next = NIL;
+	flow_at(t, l->tail)->lru_next = i;
+	l->tail = i;
 }
 
 /* --- index ---------------------------------------------------------------- */
 
 static void buckets_resize(struct rfm_flow_table *t, guint32 n)
 {
-	guint32 *old = t->buckets, nold = t->nbuckets;
+	guint32 *old = t->buckets, nold = old ? t->mask + 1 : 0;
 
 	t->buckets = g_new(guint32, n);
 	memset(t->buckets, 0xff, sizeof(guint32) * n);
-	t->nbuckets = n;
-	for (guint32 b = 0; old && b < nold; b++) {
+	t->mask = n - 1;
+	for (guint32 b = 0; b < nold; b++) {
 		for (guint32 i = old[b], next; i != NIL; i = next) {
 			struct flow *f = flow_at(t, i);
-			guint32 nb = key_hash(t, &f->key) & (n - 1);
+			guint32 nb = flow_hash(t, f) & t->mask;
 
 			next = f->hnext;
 			f->hnext = t->buckets[nb];
@@ -182,12 +322,14 @@ static void buckets_resize(struct rfm_flow_table *t, guint32 n)
 	g_free(old);
 }
 
-static guint32 index_find(const struct rfm_flow_table *t, const struct rfm_flow_key *k, guint32 h)
+/* The flow whose key is addrs + kt (hash h), or NIL. */
+static inline guint32 index_find(const struct rfm_flow_table *t, const guint8 *addrs,
+				 struct key_tail kt, guint32 h)
 {
-	for (guint32 i = t->buckets[h & (t->nbuckets - 1)]; i != NIL;) {
+	for (guint32 i = t->buckets[h & t->mask]; i != NIL;) {
 		struct flow *f = flow_at(t, i);
 
-		if (!memcmp(&f->key, k, sizeof(*k)))
+		if (key_equal(&f->key, addrs, kt))
 			return i;
 		i = f->hnext;
 	}
@@ -197,7 +339,7 @@ static guint32 index_find(const struct rfm_flow_table *t, const struct rfm_flow_
 static void index_remove(struct rfm_flow_table *t, guint32 i)
 {
 	struct flow *f = flow_at(t, i);
-	guint32 *p = &t->buckets[key_hash(t, &f->key) & (t->nbuckets - 1)];
+	guint32 *p = &t->buckets[flow_hash(t, f) & t->mask];
 
 	while (*p != i)
 		p = &flow_at(t, *p)->hnext;
@@ -252,7 +394,8 @@ static guint32 record_alloc(struct rfm_flow_table *t)
 		t->free_head = flow_at(t, i)->hnext;
 		return i;
 	}
-	return t->nrecords++; /* < max_flows <= cap: the caller evicted first */
+	/* nrecords < max_flows <= cap: the caller evicted first */
+	return (guint32)(t->nrecords++ * FLOW_UNITS);
 }
 
 static void deliver(struct rfm_flow_table *t, const struct flow *f, enum rfm_end_reason reason)
@@ -288,7 +431,7 @@ static void flow_end(struct rfm_flow_table *t, guint32 i, enum rfm_end_reason re
 	struct flow *f = flow_at(t, i);
 
 	deliver(t, f, reason);
-	lru_unlink(t, lru_of(t, f), i);
+	lru_unlink(t, &t->lru[f->closing], i);
 	act_unlink(t, &t->active, i);
 	index_remove(t, i);
 	f->hnext = t->free_head;
@@ -303,7 +446,7 @@ static void flow_end(struct rfm_flow_table *t, guint32 i, enum rfm_end_reason re
 static inline guint64 deadline_of(const struct rfm_flow_table *t, const struct flow *f,
 				  bool closing, enum rfm_end_reason *reason)
 {
-	guint64 quiet = f->last_ms + (closing ? t->opts.tcp_end_grace_ms : t->opts.idle_timeout_ms);
+	guint64 quiet = f->last_ms + t->quiet_ms[closing];
 	guint64 active = flow_start(f) + t->opts.active_timeout_ms;
 
 	/* On a tie the smaller flowEndReason wins: idle (1) < active (2) < end (3). */
@@ -318,13 +461,13 @@ static inline guint64 deadline_of(const struct rfm_flow_table *t, const struct f
 static guint64 flow_deadline(const struct rfm_flow_table *t, const struct flow *f,
 			     enum rfm_end_reason *reason)
 {
-	return deadline_of(t, f, flow_closing(t, f), reason);
+	return deadline_of(t, f, f->closing, reason);
 }
 
 /* The least recently seen flow, from lru or closing. */
 static guint32 flow_lru_victim(const struct rfm_flow_table *t)
 {
-	guint32 a = t->lru.head, b = t->closing.head;
+	guint32 a = t->lru[0].head, b = t->lru[1].head;
 
 	if (a == NIL)
 		return b;
@@ -333,61 +476,29 @@ static guint32 flow_lru_victim(const struct rfm_flow_table *t)
 	return seen_before(flow_at(t, b), flow_at(t, a)) ? b : a;
 }
 
-/* The fields of an event a flow keeps besides its key. */
-static inline void sample_from_event(struct rfm_flow_sample *s, const struct rfm_event *ev)
-{
-	s->packets = ev->packets;
-	s->octets = ev->octets;
-	s->other_ifindex = ev->other_ifindex;
-	s->sampling = ev->sample_rate;
-	s->tcp_flags = ev->tcp_flags;
-	s->dscp = ev->dscp;
-	s->next_hop = (ev->flags & RFM_EV_NEXT_HOP) ? ev->next_hop : NULL;
-}
-
-static inline void key_from_event(struct rfm_flow_key *key, const struct rfm_event *ev)
-{
-	memcpy(key->src_addr, ev->src_addr, 16);
-	memcpy(key->dst_addr, ev->dst_addr, 16);
-	key->ifindex = ev->ifindex;
-	key->protocol = ev->protocol;
-	key->direction = ev->direction;
-	key->ip_version = ev->ip_version;
-	key->vlan_id = (ev->flags & RFM_EV_VLAN_OUTER) ? ev->vlan_outer : 0;
-	if (ev->protocol == 1 || ev->protocol == 58) {
-		key->src_port = 0;
-		key->dst_port = (guint16)(ev->icmp_type << 8 | ev->icmp_code);
-	} else {
-		key->src_port = ev->src_port;
-		key->dst_port = ev->dst_port;
-	}
-}
-
 void rfm_flow_key_from_event(struct rfm_flow_key *key, const struct rfm_event *ev)
 {
-	key_from_event(key, ev);
+	key_store(key, event_addrs(ev), key_tail_from_event(ev));
 }
 
-static inline __attribute__((always_inline)) void
-update_one(struct rfm_flow_table *t, const struct rfm_flow_key *key, guint32 h,
-	   const struct rfm_flow_sample *ev, guint64 now_ms)
+/*
+ * Every case of an event: flow i (NIL: not found) is due, or was sampled at
+ * another rate, or the packet carries FIN or RST, or a new flow opens.
+ */
+static G_GNUC_NO_INLINE void update_slow(struct rfm_flow_table *t, const struct rfm_event *ev,
+					 struct key_tail kt, guint32 h, guint32 i, guint64 now_ms)
 {
 	enum rfm_end_reason reason;
 	struct list *was = NULL, *now;
-	bool closing = false;
 	struct flow *f;
-	guint32 i;
 
-	t->stats.updates++;
-	i = index_find(t, key, h);
 	if (i != NIL) {
 		f = flow_at(t, i);
-		closing = flow_closing(t, f);
 		/* Due but not yet swept: end it now so this packet opens a new flow. */
-		if (deadline_of(t, f, closing, &reason) <= now_ms) {
+		if (deadline_of(t, f, f->closing, &reason) <= now_ms) {
 			flow_end(t, i, reason);
 			i = NIL;
-		} else if (f->sampling != ev->sampling) {
+		} else if (f->sampling != ev->sample_rate) {
 			/* The rate changed: a record never mixes rates. */
 			flow_end(t, i, RFM_END_FORCED);
 			i = NIL;
@@ -402,25 +513,25 @@ update_one(struct rfm_flow_table *t, const struct rfm_flow_key *key, guint32 h,
 		}
 		i = record_alloc(t);
 		f = flow_at(t, i);
-		closing = false;
-		f->key = *key;
-		f->sampling = ev->sampling;
+		key_store(&f->key, event_addrs(ev), kt);
+		f->sampling = ev->sample_rate;
 		f->packets = 0;
 		f->octets = 0;
 		f->last_ms = now_ms;
 		f->age_ms = 0;
 		f->tcp_flags = 0;
+		f->closing = 0;
 		f->dscp = ev->dscp;
 		f->other_ifindex = ev->other_ifindex;
-		f->next_hop_id = ev->next_hop ? next_hop_id(t, ev->next_hop) : 0;
-		f->hnext = t->buckets[h & (t->nbuckets - 1)];
-		t->buckets[h & (t->nbuckets - 1)] = i;
+		f->next_hop_id = (ev->flags & RFM_EV_NEXT_HOP) ? next_hop_id(t, ev->next_hop) : 0;
+		f->hnext = t->buckets[h & t->mask];
+		t->buckets[h & t->mask] = i;
 		act_append(t, &t->active, i);
 		t->stats.created++;
-		if (++t->stats.active > t->nbuckets)
-			buckets_resize(t, t->nbuckets * 2);
+		if (++t->stats.active > t->mask + 1)
+			buckets_resize(t, (t->mask + 1) * 2);
 	} else {
-		was = closing ? &t->closing : &t->lru;
+		was = &t->lru[f->closing];
 	}
 	f->packets += ev->packets;
 	f->octets += ev->octets;
@@ -431,9 +542,9 @@ update_one(struct rfm_flow_table *t, const struct rfm_flow_key *key, guint32 h,
 	f->seen = (guint32)t->stats.updates;
 	f->tcp_flags |= ev->tcp_flags;
 	/* FIN and RST only ever move a flow from lru to closing. */
-	if (!closing && (ev->tcp_flags & (TCP_FIN | TCP_RST)))
-		closing = flow_closing(t, f);
-	now = closing ? &t->closing : &t->lru;
+	if (!f->closing && (ev->tcp_flags & (TCP_FIN | TCP_RST)))
+		f->closing = flow_closing(t, f);
+	now = &t->lru[f->closing];
 	/* Most packets belong to the flow seen last: then nothing moves. */
 	if (was == now && now->tail == i)
 		return;
@@ -442,40 +553,72 @@ update_one(struct rfm_flow_table *t, const struct rfm_flow_key *key, guint32 h,
 	lru_append(t, now, i);
 }
 
+/*
+ * Account ev (key tail kt, hash h) at now_ms as update number seq (what
+ * stats.updates becomes with it: the caller keeps the count and stores it
+ * before anything else may read it). The common case is inline: a packet of
+ * a known flow that is not due, sampled at the flow's rate, without FIN or
+ * RST. Its tests are those of deadline_of() as differences (d < quiet:
+ * last_ms + quiet > now; d + age < active: start + active > now); they also
+ * fail when now_ms is before last_ms (d wraps), leaving that to update_slow().
+ */
+static inline __attribute__((always_inline)) void update_event(struct rfm_flow_table *t,
+							       const struct rfm_event *ev,
+							       struct key_tail kt, guint32 h,
+							       guint64 now_ms, guint64 seq)
+{
+	struct flow *f;
+	struct list *l;
+	guint32 i;
+	guint64 d;
+
+	i = index_find(t, event_addrs(ev), kt, h);
+	if (G_UNLIKELY(i == NIL))
+		goto slow;
+	f = flow_at(t, i);
+	d = now_ms - f->last_ms;
+	if (G_UNLIKELY(d >= t->quiet_ms[f->closing] || d + f->age_ms >= t->opts.active_timeout_ms ||
+		       f->sampling != ev->sample_rate || (ev->tcp_flags & (TCP_FIN | TCP_RST))))
+		goto slow;
+	f->packets += ev->packets;
+	f->octets += ev->octets;
+	f->age_ms += (guint32)d;
+	f->last_ms = now_ms;
+	f->seen = (guint32)seq;
+	f->tcp_flags |= ev->tcp_flags;
+	l = &t->lru[f->closing];
+	/* Most packets belong to the flow seen last: then nothing moves. */
+	if (l->tail != i)
+		lru_move_to_tail(t, l, i);
+	return;
+slow:
+	t->stats.updates = seq;
+	update_slow(t, ev, kt, h, i, now_ms);
+}
+
 void rfm_flow_table_update(struct rfm_flow_table *t, const struct rfm_event *ev, guint64 now_ms)
 {
-	struct rfm_flow_key key;
-	struct rfm_flow_sample sample;
+	struct key_tail kt = key_tail_from_event(ev);
 
-	key_from_event(&key, ev);
-	sample_from_event(&sample, ev);
-	update_one(t, &key, key_hash(t, &key), &sample, now_ms);
+	update_event(t, ev, kt, key_hash(t, event_addrs(ev), kt), now_ms, ++t->stats.updates);
 }
 
 void rfm_flow_batch_add(struct rfm_flow_table *t, struct rfm_flow_batch *b,
 			const struct rfm_event *ev, guint64 now_ms)
 {
-	guint n = b->n;
+	struct rfm_flow_batch_entry *e;
 
 	/*
 	 * A table that fits in the caches gains nothing from prefetching: account
 	 * the event at once (fewer instructions), unless events already wait.
 	 */
-	if (n == 0 && t->stats.active < FLOW_BATCH_MIN_FLOWS) {
+	if (b->n == 0 && t->stats.active < t->opts.batch_min_flows) {
 		rfm_flow_table_update(t, ev, now_ms);
 		return;
 	}
-	key_from_event(&b->key[n], ev);
-	sample_from_event(&b->sample[n], ev);
-	/* The ring record does not outlive this call: keep the next hop here. */
-	if (b->sample[n].next_hop) {
-		memcpy(b->next_hop[n], ev->next_hop, 16);
-		b->sample[n].next_hop = b->next_hop[n];
-	}
-	b->hash[n] = key_hash(t, &b->key[n]);
-	b->now_ms[n] = now_ms;
-	/* The bucket will be needed a few events from now. */
-	__builtin_prefetch(&t->buckets[b->hash[n] & (t->nbuckets - 1)]);
+	e = &b->e[b->n];
+	e->ev = *ev; /* the ring record does not outlive this call */
+	e->now_ms = now_ms;
 	if (++b->n == RFM_FLOW_BATCH)
 		rfm_flow_table_update_batch(t, b);
 }
@@ -483,24 +626,46 @@ void rfm_flow_batch_add(struct rfm_flow_table *t, struct rfm_flow_batch *b,
 void rfm_flow_table_update_batch(struct rfm_flow_table *t, struct rfm_flow_batch *b)
 {
 	guint n = b->n;
+	guint64 seq = t->stats.updates;
 
-	/* The first record of each bucket (buckets may change on the way)... */
+	/* Hash every key and prefetch its bucket... */
 	for (guint j = 0; j < n; j++) {
-		guint32 i = t->buckets[b->hash[j] & (t->nbuckets - 1)];
+		struct rfm_flow_batch_entry *e = &b->e[j];
+		struct key_tail kt = key_tail_from_event(&e->ev);
 
-		if (i != NIL)
+		e->key_w4 = kt.w4;
+		e->key_w5 = kt.w5;
+		e->hash = key_hash(t, event_addrs(&e->ev), kt);
+		__builtin_prefetch(&t->buckets[e->hash & t->mask]);
+	}
+	/*
+	 * ...then the first record of each bucket, its first and last line of the
+	 * bytes an update touches (buckets may change on the way)...
+	 */
+	for (guint j = 0; j < n; j++) {
+		guint32 i = t->buckets[b->e[j].hash & t->mask];
+
+		if (i != NIL) {
 			__builtin_prefetch(flow_at(t, i));
+			__builtin_prefetch((const guint8 *)flow_at(t, i) +
+					   offsetof(struct flow, closing));
+		}
 	}
 	/* ...then account the events in order, as rfm_flow_table_update() would. */
-	for (guint j = 0; j < n; j++)
-		update_one(t, &b->key[j], b->hash[j], &b->sample[j], b->now_ms[j]);
+	for (guint j = 0; j < n; j++) {
+		const struct rfm_flow_batch_entry *e = &b->e[j];
+
+		update_event(t, &e->ev, (struct key_tail){e->key_w4, e->key_w5}, e->hash, e->now_ms,
+			     ++seq);
+	}
+	t->stats.updates = seq;
 	b->n = 0;
 }
 
 /* The list head that ends first at or before now_ms, or NIL. */
 static guint32 next_due(struct rfm_flow_table *t, guint64 now_ms, enum rfm_end_reason *reason)
 {
-	const struct list *lists[] = {&t->lru, &t->closing, &t->active};
+	const struct list *lists[] = {&t->lru[0], &t->lru[1], &t->active};
 	guint64 best = G_MAXUINT64;
 	guint32 victim = NIL;
 
@@ -547,7 +712,7 @@ void rfm_flow_table_flush_interface(struct rfm_flow_table *t, guint32 ifindex)
 /*
  * Reserve address space for n records without committing memory (pages are
  * committed as records are first used); grow an existing mapping, which may
- * move: records are referred to by index only.
+ * move: records are referred to by offset only.
  */
 static void records_reserve(struct rfm_flow_table *t, gsize n)
 {
@@ -568,18 +733,29 @@ static void records_reserve(struct rfm_flow_table *t, gsize n)
 	t->cap = n;
 }
 
+/* Take opts (limits applied) and reserve records for max_flows. */
+static void options_apply(struct rfm_flow_table *t, const struct rfm_flow_table_options *opts)
+{
+	t->opts = *opts;
+	t->opts.max_flows = CLAMP(opts->max_flows, 1, FLOW_MAX_RECORDS);
+	if (!t->opts.batch_min_flows)
+		t->opts.batch_min_flows = FLOW_BATCH_MIN_FLOWS;
+	t->quiet_ms[0] = t->opts.idle_timeout_ms;
+	t->quiet_ms[1] = t->opts.tcp_end_grace_ms;
+	records_reserve(t, t->opts.max_flows);
+}
+
 struct rfm_flow_table *rfm_flow_table_new(const struct rfm_flow_table_options *opts)
 {
 	struct rfm_flow_table *t = g_new0(struct rfm_flow_table, 1);
 
-	t->opts = *opts;
-	t->opts.max_flows = MAX(1, opts->max_flows);
-	records_reserve(t, t->opts.max_flows);
+	options_apply(t, opts);
 	t->free_head = NIL;
-	t->lru.head = t->lru.tail = NIL;
-	t->closing.head = t->closing.tail = NIL;
+	t->lru[0].head = t->lru[0].tail = NIL;
+	t->lru[1].head = t->lru[1].tail = NIL;
 	t->active.head = t->active.tail = NIL;
-	t->seed = ((guint64)g_random_int() << 32) | g_random_int();
+	for (gsize k = 0; k < G_N_ELEMENTS(t->seed); k++)
+		t->seed[k] = ((guint64)g_random_int() << 32) | g_random_int();
 	t->sinks = g_array_new(FALSE, FALSE, sizeof(struct sink));
 	t->next_hops = g_ptr_array_new_with_free_func(g_free);
 	t->next_hop_ids = g_hash_table_new(nh_hash, nh_equal);
@@ -607,9 +783,9 @@ void rfm_flow_table_set_options(struct rfm_flow_table *t, const struct rfm_flow_
 	rfm_flow_table_expire(t, now_ms);
 	if (opts->tcp_end != t->opts.tcp_end) {
 		/* Which flows are closing changes: rebuild both lists in recency order. */
-		guint32 a = t->lru.head, b = t->closing.head;
+		guint32 a = t->lru[0].head, b = t->lru[1].head;
 
-		t->lru.head = t->lru.tail = t->closing.head = t->closing.tail = NIL;
+		t->lru[0].head = t->lru[0].tail = t->lru[1].head = t->lru[1].tail = NIL;
 		t->opts.tcp_end = opts->tcp_end;
 		while (a != NIL || b != NIL) {
 			guint32 i;
@@ -621,12 +797,11 @@ void rfm_flow_table_set_options(struct rfm_flow_table *t, const struct rfm_flow_
 				i = b;
 				b = flow_at(t, b)->lru_next;
 			}
-			lru_append(t, lru_of(t, flow_at(t, i)), i);
+			flow_at(t, i)->closing = flow_closing(t, flow_at(t, i));
+			lru_append(t, &t->lru[flow_at(t, i)->closing], i);
 		}
 	}
-	t->opts = *opts;
-	t->opts.max_flows = MAX(1, opts->max_flows);
-	records_reserve(t, t->opts.max_flows);
+	options_apply(t, opts);
 	while (t->stats.active > t->opts.max_flows)
 		flow_end(t, flow_lru_victim(t), RFM_END_RESOURCES);
 	/* And what is due under the new ones ends now. */
@@ -652,7 +827,7 @@ gsize rfm_flow_table_memory(const struct rfm_flow_table *t)
 
 	/* Pages of the mapping are committed when first written. */
 	return (t->nrecords * sizeof(struct flow) + page - 1) / page * page +
-	       (gsize)t->nbuckets * sizeof(guint32) + (gsize)t->next_hops->len * (16 + 32);
+	       ((gsize)t->mask + 1) * sizeof(guint32) + (gsize)t->next_hops->len * (16 + 32);
 }
 
 const char *rfm_end_reason_name(enum rfm_end_reason r)

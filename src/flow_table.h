@@ -79,10 +79,16 @@ typedef void (*rfm_flow_sink_fn)(const struct rfm_flow_record *rec, void *user_d
 struct rfm_flow_table_options {
 	guint32 idle_timeout_ms;
 	guint32 active_timeout_ms;
-	guint32 max_flows;
+	guint32 max_flows; /* at most 613566756 (larger is taken as that) */
 	bool tcp_end;
 	guint32 tcp_end_grace_ms;
 	guint32 max_next_hops; /* distinct next hops remembered; more are dropped, counted */
+	/*
+	 * rfm_flow_batch_add() accounts an event at once (no batch) while fewer
+	 * flows than this are active: a table that fits in the caches gains
+	 * nothing from prefetching. 0: 65536. Tests set 1 to batch everything.
+	 */
+	guint32 batch_min_flows;
 };
 
 struct rfm_flow_table_stats {
@@ -115,34 +121,30 @@ void rfm_flow_key_from_event(struct rfm_flow_key *key, const struct rfm_event *e
 /* Account one sampled event seen at now_ms. */
 void rfm_flow_table_update(struct rfm_flow_table *t, const struct rfm_event *ev, guint64 now_ms);
 
-/* DOC: what a flow takes from an event besides its key. */
-struct rfm_flow_sample {
-	guint32 packets;
-	guint32 octets;
-	guint32 other_ifindex;
-	guint32 sampling;
-	guint8 tcp_flags;
-	guint8 dscp;
-	const guint8 *next_hop; /* NULL = none; borrowed, valid during the update */
-};
-
 /*
  * DOC: events waiting to be accounted, in arrival order. A large table is
  * bound by memory latency; in a batch the hash buckets and records of the
  * next events are prefetched while earlier ones are accounted. The result
  * is exactly that of rfm_flow_table_update() on each event in turn, once the
  * batch is flushed: flush before rfm_flow_table_expire() and before reading
- * the table. Owned by the caller; what is needed of each event is copied in
- * (ring-buffer records do not outlive their callback).
+ * the table. Owned by the caller. Each event is copied whole (ring-buffer
+ * records do not outlive their callback, and one 96-byte copy costs fewer
+ * instructions than picking its fields), with what flow_table.c computed of
+ * it: the fields of an entry are private to flow_table.c.
  */
 #define RFM_FLOW_BATCH 32
+struct rfm_flow_batch_entry {
+	struct rfm_event ev;
+	guint64 now_ms;
+	guint64 key_w4; /* key bytes 32..39 (ifindex, ports) */
+	guint32 key_w5; /* key bytes 40..43 (VLAN, protocol, direction, IP version) */
+	guint32 hash;
+	guint64 pad; /* 128 bytes: entries are found with a shift */
+};
+
 struct rfm_flow_batch {
 	guint n;
-	guint32 hash[RFM_FLOW_BATCH];
-	guint64 now_ms[RFM_FLOW_BATCH];
-	struct rfm_flow_key key[RFM_FLOW_BATCH];
-	struct rfm_flow_sample sample[RFM_FLOW_BATCH];
-	guint8 next_hop[RFM_FLOW_BATCH][16]; /* what sample[].next_hop points to */
+	struct rfm_flow_batch_entry e[RFM_FLOW_BATCH];
 };
 
 /* Queue ev; account the batch when it is full. */

@@ -1002,6 +1002,30 @@ static void test_options_max_flows(void)
 }
 
 /*
+ * Flows are referred to by 32-bit offsets in 16-byte units (112-byte
+ * records): a larger max_flows is taken as the most they can address, and
+ * such a table (only reserved, not committed) works.
+ */
+static void test_options_max_flows_limit(void)
+{
+	struct rfm_flow_table_options o = base_opts;
+	struct rfm_event ev = ev_make(17, "192.0.2.1", 1, "198.51.100.1", 53);
+	struct rfm_flow_table_stats s;
+	struct harness h;
+
+	o.max_flows = G_MAXUINT32;
+	harness_init(&h, &o);
+	rfm_flow_table_get_stats(h.t, &s);
+	g_assert_cmpuint(s.capacity, ==, G_MAXUINT32 / 7);
+	update(&h, &ev, 0, 100, T0);
+	update(&h, &ev, 0, 100, T0 + 1);
+	rfm_flow_table_flush(h.t);
+	g_assert_cmpuint(h.recs->len, ==, 1);
+	g_assert_cmpuint(rec_at(&h, 0)->packets, ==, 2);
+	harness_fini(&h);
+}
+
+/*
  * A flow whose deadline passed before the reload has ended under the old
  * options, swept or not: it is neither evicted (5) nor kept alive by longer
  * new timeouts.
@@ -1514,10 +1538,116 @@ static void trace_options(bool trace, guint step, const struct rfm_flow_table_op
 			   o->tcp_end_grace_ms, o->max_flows, o->max_next_hops);
 }
 
-/* One random run; false on a difference. ended[] sums the records by reason. */
-static bool diff_run(guint32 seed, bool trace, guint64 ended[RFM_END_MAX])
+/* --- batches (record_cmp() compares records) ---------------------------------- */
+
+/*
+ * One batch holding every case a packet can meet: a flow created and then
+ * updated, FIN moving it to the closing list, its grace ending on its next
+ * packet (a new flow), a sampling rate change (forced end), a full table
+ * evicting the least recently seen flow. The event is rewritten in place
+ * after each add, as the ring reuses its records. Nothing is accounted
+ * before the flush; after it, records (in order) and statistics are those
+ * of the same packets given one at a time.
+ */
+static void test_batch_same_as_direct(void)
 {
-	struct rfm_flow_table_options o;
+	struct rfm_flow_table_options o = base_opts;
+	struct rfm_event a = ev_make(6, "192.0.2.1", 1000, "198.51.100.1", 443);
+	struct rfm_event b = ev_make(17, "2001:db8::1", 53, "2001:db8:1::1", 53);
+	struct rfm_event c = ev_make(1, "192.0.2.3", 0, "198.51.100.3", 0);
+	struct {
+		const struct rfm_event *ev;
+		guint8 tcp_flags;
+		guint32 sample_rate;
+		guint64 at;
+	} steps[] = {
+		{&a, TCP_SYN, 1, T0},
+		{&b, 0, 1, T0},
+		{&a, TCP_ACK, 1, T0 + 1},
+		{&a, TCP_FIN | TCP_ACK, 1, T0 + 2},
+		{&b, 0, 1, T0 + 3},
+		{&a, TCP_ACK, 1, T0 + 2 + 2000}, /* grace over: EOF, then a new flow */
+		{&b, 0, 100, T0 + 2100},	 /* another rate: forced end, new flow */
+		{&c, 0, 1, T0 + 2200},		 /* the table is full: evicts the LRU (a) */
+		{&b, 0, 100, T0 + 2300},
+	};
+	struct rfm_flow_table_stats sd, sb;
+	struct rfm_flow_batch batch = {0};
+	struct harness direct, batched;
+	struct rfm_event ev;
+
+	o.max_flows = 2;
+	harness_init(&direct, &o);
+	o.batch_min_flows = 1;
+	harness_init(&batched, &o);
+	ev_set_next_hop(&a, "192.0.2.254");
+	for (gsize i = 0; i < G_N_ELEMENTS(steps); i++) {
+		ev = *steps[i].ev;
+		ev.tcp_flags = steps[i].tcp_flags;
+		ev.sample_rate = steps[i].sample_rate;
+		ev.octets = 100 + i;
+		rfm_flow_table_update(direct.t, &ev, steps[i].at);
+		rfm_flow_batch_add(batched.t, &batch, &ev, steps[i].at);
+		memset(&ev, 0xa5, sizeof(ev)); /* the ring reuses the record */
+	}
+	g_assert_cmpuint(batch.n, ==, G_N_ELEMENTS(steps) - 1); /* the first one, at once */
+	rfm_flow_table_get_stats(batched.t, &sb);
+	g_assert_cmpuint(sb.updates, ==, 1);
+	g_assert_cmpuint(batched.recs->len, ==, 0);
+
+	rfm_flow_table_update_batch(batched.t, &batch);
+	g_assert_cmpuint(batch.n, ==, 0);
+	rfm_flow_table_flush(direct.t);
+	rfm_flow_table_flush(batched.t);
+	g_assert_cmpuint(direct.recs->len, ==, 5);
+	g_assert_cmpuint(batched.recs->len, ==, direct.recs->len);
+	for (guint i = 0; i < direct.recs->len; i++) {
+		g_assert_cmpint(record_cmp(rec_at(&batched, i), rec_at(&direct, i)), ==, 0);
+		g_assert_cmpuint(rec_at(&batched, i)->sampling, ==, rec_at(&direct, i)->sampling);
+	}
+	rfm_flow_table_get_stats(direct.t, &sd);
+	rfm_flow_table_get_stats(batched.t, &sb);
+	g_assert_cmpmem(&sb, sizeof(sb), &sd, sizeof(sd));
+	g_assert_cmpuint(sd.ended[RFM_END_EOF], ==, 1);
+	g_assert_cmpuint(sd.ended[RFM_END_FORCED], ==, 1 + 2);
+	g_assert_cmpuint(sd.ended[RFM_END_RESOURCES], ==, 1);
+	harness_fini(&direct);
+	harness_fini(&batched);
+}
+
+/*
+ * How diff_run() hands packets to the table: one rfm_flow_table_update()
+ * each, or rfm_flow_batch_add() into a batch flushed before every other
+ * operation (and when full), with batch_min_flows 1 to 3 so that almost
+ * every packet goes through the batch. Batched runs have more packets
+ * between other operations (97 % of the steps instead of 80 %), so that
+ * batches fill up.
+ */
+enum diff_feed {
+	DIFF_DIRECT,
+	DIFF_BATCH,
+};
+
+/* Pick the batching threshold of a batched run (the options are redrawn on the way). */
+static void diff_batch_options(GRand *r, enum diff_feed feed, struct rfm_flow_table_options *o)
+{
+	if (feed == DIFF_BATCH)
+		o->batch_min_flows = 1 + rnd(r, 3);
+}
+
+/* What the runs of a differential test did, summed. */
+struct diff_totals {
+	guint64 ended[RFM_END_MAX]; /* records by reason */
+	guint64 packets;
+	guint64 queued; /* packets left waiting in the batch by rfm_flow_batch_add() */
+};
+
+/* One random run; false on a difference. */
+static bool diff_run(guint32 seed, bool trace, enum diff_feed feed, struct diff_totals *tot)
+{
+	g_autofree struct rfm_flow_batch *batch = g_new0(struct rfm_flow_batch, 1);
+	guint32 packet_share = feed == DIFF_BATCH ? 970 : 800; /* per 1000 steps */
+	struct rfm_flow_table_options o = {0};
 	struct rfm_flow_table_stats s;
 	struct ref_table ref;
 	struct harness h;
@@ -1538,6 +1668,7 @@ static bool diff_run(guint32 seed, bool trace, guint64 ended[RFM_END_MAX])
 	g.max_step = (guint32[]){300, 1000, 3000}[rnd(g.rand, 3)];
 	g.grain = (guint32[]){1, 1, 100, 1000}[rnd(g.rand, 4)];
 	gen_options(g.rand, g.grain, &o);
+	diff_batch_options(g.rand, feed, &o);
 	trace_options(trace, 0, &o);
 	harness_init(&h, &o);
 	ref_init(&ref, &o);
@@ -1546,6 +1677,14 @@ static bool diff_run(guint32 seed, bool trace, guint64 ended[RFM_END_MAX])
 	for (guint step = 0; step < DIFF_STEPS; step++) {
 		guint32 t = rnd(g.rand, 100), op = rnd(g.rand, 1000);
 		struct rfm_event ev;
+
+		/* Other operations in the proportions of a direct run. */
+		if (op >= packet_share)
+			op = 800 + (op - packet_share) * 200 / (1000 - packet_share);
+		else
+			op = 0;
+		if (op >= 800 && feed == DIFF_BATCH)
+			rfm_flow_table_update_batch(h.t, batch);
 
 		if (t >= 25 && t < 99)
 			now += g.grain * (1 + rnd(g.rand, MAX(g.max_step / g.grain, 1)));
@@ -1567,7 +1706,13 @@ static bool diff_run(guint32 seed, bool trace, guint64 ended[RFM_END_MAX])
 					   k.dst_addr[15], k.dst_port, k.vlan_id, ev.packets,
 					   ev.tcp_flags, !!(ev.flags & RFM_EV_NEXT_HOP));
 			}
-			rfm_flow_table_update(h.t, &ev, now);
+			if (feed == DIFF_BATCH) {
+				rfm_flow_batch_add(h.t, batch, &ev, now);
+				tot->queued += batch->n > 0;
+			} else {
+				rfm_flow_table_update(h.t, &ev, now);
+			}
+			tot->packets++;
 			ref_update(&ref, &ev, now);
 		} else if (op < 960) {
 			if (trace)
@@ -1576,6 +1721,7 @@ static bool diff_run(guint32 seed, bool trace, guint64 ended[RFM_END_MAX])
 			ref_sweep(&ref, now);
 		} else if (op < 985) {
 			gen_options(g.rand, g.grain, &o);
+			diff_batch_options(g.rand, feed, &o);
 			trace_options(trace, step, &o);
 			rfm_flow_table_set_options(h.t, &o, now);
 			ref_set_options(&ref, &o, now);
@@ -1595,6 +1741,7 @@ static bool diff_run(guint32 seed, bool trace, guint64 ended[RFM_END_MAX])
 			ref_flush(&ref, !ifindex, ifindex);
 		}
 	}
+	rfm_flow_table_update_batch(h.t, batch); /* empty in a direct run */
 	rfm_flow_table_expire(h.t, now);
 	ref_sweep(&ref, now);
 	rfm_flow_table_flush(h.t);
@@ -1605,7 +1752,7 @@ static bool diff_run(guint32 seed, bool trace, guint64 ended[RFM_END_MAX])
 	rfm_flow_table_get_stats(h.t, &s);
 	ref.stats.capacity = o.max_flows;
 	for (int r = 0; r < RFM_END_MAX; r++) {
-		ended[r] += s.ended[r];
+		tot->ended[r] += s.ended[r];
 		if (s.ended[r] != ref.stats.ended[r])
 			ok = false;
 	}
@@ -1634,32 +1781,49 @@ static guint32 env_uint(const char *name, guint32 def)
 	return v && *v ? (guint32)g_ascii_strtoull(v, NULL, 10) : def;
 }
 
-static void test_differential(void)
+static void differential(enum diff_feed feed, const char *path)
 {
 	guint32 base = env_uint("RFM_TEST_SEED", 0);
 	guint32 runs = env_uint("RFM_TEST_RUNS", DIFF_RUNS);
-	guint64 ended[RFM_END_MAX] = {0};
 	gint64 t0 = g_get_monotonic_time();
+	struct diff_totals tot;
+
+	memset(&tot, 0, sizeof(tot));
 
 	for (guint32 i = 0; i < runs; i++) {
-		if (!diff_run(base + i, runs == 1, ended)) {
-			g_printerr("replay: RFM_TEST_SEED=%u RFM_TEST_RUNS=1 %s -p "
-				   "/flow_table/differential/random\n",
-				   base + i, g_get_prgname());
+		if (!diff_run(base + i, runs == 1, feed, &tot)) {
+			g_printerr("replay: RFM_TEST_SEED=%u RFM_TEST_RUNS=1 %s -p %s\n", base + i,
+				   g_get_prgname(), path);
 			g_test_fail();
 			return;
 		}
 	}
-	g_test_message("%u runs x %u steps in %.2f s; records idle %" G_GUINT64_FORMAT
-		       " active %" G_GUINT64_FORMAT " eof %" G_GUINT64_FORMAT
-		       " forced %" G_GUINT64_FORMAT " resources %" G_GUINT64_FORMAT,
-		       runs, DIFF_STEPS, (g_get_monotonic_time() - t0) / 1e6, ended[RFM_END_IDLE],
-		       ended[RFM_END_ACTIVE], ended[RFM_END_EOF], ended[RFM_END_FORCED],
-		       ended[RFM_END_RESOURCES]);
+	g_test_message(
+		"%u runs x %u steps in %.2f s; %" G_GUINT64_FORMAT " packets, %" G_GUINT64_FORMAT
+		" left in the batch; records idle %" G_GUINT64_FORMAT " active %" G_GUINT64_FORMAT
+		" eof %" G_GUINT64_FORMAT " forced %" G_GUINT64_FORMAT
+		" resources %" G_GUINT64_FORMAT,
+		runs, DIFF_STEPS, (g_get_monotonic_time() - t0) / 1e6, tot.packets, tot.queued,
+		tot.ended[RFM_END_IDLE], tot.ended[RFM_END_ACTIVE], tot.ended[RFM_END_EOF],
+		tot.ended[RFM_END_FORCED], tot.ended[RFM_END_RESOURCES]);
+	if (runs < DIFF_RUNS)
+		return;
 	/* The random streams must reach every end reason, or they test little. */
-	if (runs >= DIFF_RUNS)
-		for (int r = RFM_END_IDLE; r < RFM_END_MAX; r++)
-			g_assert_cmpuint(ended[r], >, 100);
+	for (int r = RFM_END_IDLE; r < RFM_END_MAX; r++)
+		g_assert_cmpuint(tot.ended[r], >, 100);
+	/* And a batched run must batch: most packets wait for a later one. */
+	if (feed == DIFF_BATCH)
+		g_assert_cmpuint(tot.queued, >, tot.packets * 3 / 4);
+}
+
+static void test_differential(void)
+{
+	differential(DIFF_DIRECT, "/flow_table/differential/random");
+}
+
+static void test_differential_batch(void)
+{
+	differential(DIFF_BATCH, "/flow_table/differential/batch");
 }
 
 /*
@@ -1710,9 +1874,12 @@ static const struct test_case tests[] = {
 	{"/flow_table/key/vlan", test_key_vlan},
 	{"/flow_table/next-hop/first-packet", test_next_hop},
 	{"/flow_table/options/max-flows", test_options_max_flows},
+	{"/flow_table/options/max-flows-limit", test_options_max_flows_limit},
 	{"/flow_table/options/due-before-reload", test_options_due_before_reload},
 	{"/flow_table/options/tcp-end-toggle", test_options_tcp_end_toggle},
+	{"/flow_table/batch/same-as-direct", test_batch_same_as_direct},
 	{"/flow_table/differential/random", test_differential},
+	{"/flow_table/differential/batch", test_differential_batch},
 };
 
 int main(int argc, char **argv)

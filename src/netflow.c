@@ -130,9 +130,16 @@ struct nf_clock {
 	guint64 base_ms;
 };
 
+/*
+ * One second before start_ms, on a whole second: a record that starts as
+ * the exporter does (replay: the first packet) gets an uptime above 0, which
+ * nfdump 1.7.1 would otherwise read as "no time" (seen in collectors-test).
+ */
 static void nf_clock_init(struct nf_clock *c, guint64 start_ms)
 {
-	c->base_ms = start_ms - start_ms % 1000;
+	guint64 s = start_ms - start_ms % 1000;
+
+	c->base_ms = s >= 1000 ? s - 1000 : 0;
 }
 
 /* Whether every time in lo..hi is an uptime of at most NF_UPTIME_LIMIT. */
@@ -513,12 +520,19 @@ static void nf9_finish(struct nf9_encoder *e, guint64 now_ms)
 	struct nf_writer w;
 
 	nf9_close_set(e);
-	/* sysUpTime at the whole second unix_secs: see netflow.h, Time. */
+	/*
+	 * sysUpTime at the whole second unix_secs, now rounded up: see
+	 * netflow.h, Time. Rounded down, a record that ended after the second
+	 * began would have LAST_SWITCHED > sysUpTime, which nfacctd 1.7.7 turns
+	 * into a time 49.7 days early (unsigned wrap, seen in collectors-test).
+	 */
+	guint64 sec_ms = (now_ms + 999) / 1000 * 1000;
+
 	w = nf_writer_at(e->msg.data, NF9_HEADER_LEN);
 	nf_w16(&w, 9);
 	nf_w16(&w, e->count);
-	nf_w32(&w, nf_clock_uptime(&e->clock, now_ms - now_ms % 1000));
-	nf_w32(&w, (guint32)(now_ms / 1000));
+	nf_w32(&w, nf_clock_uptime(&e->clock, sec_ms));
+	nf_w32(&w, (guint32)(sec_ms / 1000));
 	nf_w32(&w, e->sequence);
 	nf_w32(&w, e->p.observation_domain);
 	nf_writer_done(&w, "v9 header");

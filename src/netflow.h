@@ -41,10 +41,12 @@
  *   of either in a FlowSet.
  *
  *   Time. A run has one boot time B, a whole second: sysUpTime is the
- *   uptime at the start of the second unix_secs, so that unix_secs * 1000 -
+ *   uptime at the start of the second unix_secs (v9: the export time
+ *   rounded up, so no LAST_SWITCHED exceeds sysUpTime), so that unix_secs * 1000 -
  *   sysUpTime = B exactly in every packet, and collectors that derive the
  *   boot time from each header decode FIRST/LAST_SWITCHED (ms since B) to
- *   the millisecond. B is params->start_ms truncated to the second, unless a
+ *   the millisecond. B is params->start_ms truncated to the second, less one
+ *   second (so no time is 0, which nfdump reads as none), unless a
  *   time to express falls before B (replay: capture times precede the
  *   exporter's creation) or more than about 47.7 days after it (uptimes are
  *   32 bits); B then moves to one day before the earliest time at hand

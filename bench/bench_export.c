@@ -258,11 +258,17 @@ static const struct rfm_encoder_ops *encoder_by_name(const char *name,
 	return NULL;
 }
 
-/* Whether ops can be created (the stubs of encoder_stub.c cannot); the reason if not. */
+static void discard_emit(const guint8 *msg, gsize len, guint32 records, void *user_data)
+{
+}
+
+/* Whether ops can be created with these parameters; the reason if not. */
 static bool encoder_usable(const struct rfm_encoder_ops *ops, guint32 mtu, char **why)
 {
-	struct rfm_encoder_params p = {
-		.observation_domain = 1, .enterprise_number = 32473, .mtu = mtu, .emit = NULL};
+	struct rfm_encoder_params p = {.observation_domain = 1,
+				       .enterprise_number = 32473,
+				       .mtu = mtu,
+				       .emit = discard_emit};
 	g_autoptr(GError) err = NULL;
 	struct rfm_encoder *e = ops->create(&p, &err);
 

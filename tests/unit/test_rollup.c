@@ -527,6 +527,7 @@ static void test_render(void)
 	struct rfm_rollup_key k = key_make(7, 58, 64496, 0);
 	struct rfm_rollup_key k2 = key_make(3, 47, 0, 65536);
 	g_autoptr(GString) text = g_string_new(NULL);
+	g_autofree char *promtool = NULL;
 	guint32 id, id2;
 	const char *expected =
 		"# HELP rfm_flow_packets_total Packets of sampled flows by label set: an estimate, "
@@ -589,7 +590,8 @@ static void test_render(void)
 		for (gsize i = 0; got[i] || want[i]; i++)
 			g_assert_cmpstr(got[i], ==, want[i]);
 	}
-	if (g_find_program_in_path("promtool")) {
+	promtool = g_find_program_in_path("promtool");
+	if (promtool) {
 		g_autofree char *path = NULL, *out = NULL, *err = NULL, *cmd = NULL;
 		int fd = g_file_open_tmp("rollup-XXXXXX.prom", &path, NULL);
 		int status = -1;

@@ -156,6 +156,49 @@ static void test_expiry(void)
 	rfm_rollup_free(r);
 }
 
+static void test_set_options(void)
+{
+	struct rfm_rollup_options o = {ASN_LABELS, 2, 60};
+	struct rfm_rollup *r = rfm_rollup_new(&o);
+	struct rfm_rollup_key k = key_make(2, 6, 1, 2), k2 = key_make(2, 6, 1, 3);
+	g_autoptr(GString) text = g_string_new(NULL);
+	guint32 a, b, c, d;
+
+	strcpy(k.dst_country, "DE");
+	a = rfm_rollup_series(r, &k, 0);
+	rfm_rollup_add(*rfm_rollup_tallies(r), a, 5, 500);
+	/* Fewer labels, smaller limit: a keeps its labels and counts; new sets use the new ones. */
+	o.labels = RFM_ROLLUP_DST_COUNTRY;
+	o.max_series = 1;
+	rfm_rollup_set_options(r, &o);
+	b = rfm_rollup_series(r, &k, 0);
+	g_assert_cmpuint(b, ==, RFM_ROLLUP_OTHER); /* 1 held already */
+	o.max_series = 3;
+	rfm_rollup_set_options(r, &o);
+	c = rfm_rollup_series(r, &k, 0);
+	d = rfm_rollup_series(r, &k2, 0); /* same dst_country "" vs "DE": another set */
+	g_assert_cmpuint(c, !=, a);
+	g_assert_cmpuint(c, !=, RFM_ROLLUP_OTHER);
+	g_assert_cmpuint(d, !=, c);
+	rfm_rollup_render(r, text, NULL, NULL);
+	g_assert_cmpint(metric_value(text->str, "rfm_flow_packets_total{interface=\"2\","
+						"direction=\"ingress\",protocol=\"tcp\","
+						"src_asn=\"1\",dst_asn=\"2\"}"),
+			==, 5);
+	g_assert_cmpint(metric_value(text->str, "rfm_flow_packets_total{interface=\"2\","
+						"direction=\"ingress\",protocol=\"tcp\","
+						"dst_country=\"DE\"}"),
+			==, 0);
+	g_assert_cmpint(metric_value(text->str, "rfm_flow_packets_total{interface=\"other\","
+						"direction=\"other\",protocol=\"other\","
+						"dst_country=\"other\"}"),
+			==, 0);
+	rfm_rollup_release(r, a);
+	rfm_rollup_release(r, c);
+	rfm_rollup_release(r, d);
+	rfm_rollup_free(r);
+}
+
 /* --- through a real flow table -------------------------------------------- */
 
 /* Label values of a flow, from its addresses (documentation ASNs). */
@@ -618,6 +661,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/rollup/series_lookup", test_series_lookup);
 	g_test_add_func("/rollup/overflow", test_overflow);
 	g_test_add_func("/rollup/expiry", test_expiry);
+	g_test_add_func("/rollup/set_options", test_set_options);
 	g_test_add_func("/rollup/monotonic_across_flow_expiry", test_monotonic_across_flow_expiry);
 	g_test_add_func("/rollup/differential", test_differential);
 	g_test_add_func("/rollup/render", test_render);

@@ -757,8 +757,9 @@ static int ingest_run(struct bench *b)
 static struct rfm_flow_tally bench_tally_array[BENCH_TAGS];
 static struct rfm_flow_tally *bench_tallies = bench_tally_array;
 
-static guint32 bench_tag_open(const struct rfm_flow_key *key, void *user_data)
+static guint32 bench_tag_open(const struct rfm_flow_key *key, guint64 now_ms, void *user_data)
 {
+	(void)now_ms;
 	(void)user_data;
 	return (key->src_addr[3] ^ key->dst_addr[3] ^ key->src_port) % BENCH_TAGS;
 }

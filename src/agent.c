@@ -173,7 +173,7 @@ static void on_flow(const struct rfm_flow_record *rec, void *user_data)
  * Flow table hooks: a flow's rollup series is chosen once, when it opens,
  * from its enrichment (RIB, then MMDB); the table adds each sample to it.
  */
-static guint32 on_flow_open(const struct rfm_flow_key *key, void *user_data)
+static guint32 on_flow_open(const struct rfm_flow_key *key, guint64 now_ms, void *user_data)
 {
 	struct agent *a = user_data;
 	struct rfm_rollup_key rk = {
@@ -194,7 +194,7 @@ static guint32 on_flow_open(const struct rfm_flow_key *key, void *user_data)
 		rk.src_city = en.src_city; /* copied by the rollup */
 		rk.dst_city = en.dst_city;
 	}
-	return rfm_rollup_series(a->rollup, &rk, a->now_ms);
+	return rfm_rollup_series(a->rollup, &rk, now_ms);
 }
 
 static void on_flow_close(guint32 tag, void *user_data)

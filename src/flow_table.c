@@ -544,7 +544,7 @@ static G_GNUC_NO_INLINE void update_slow(struct rfm_flow_table *t, const struct 
 		f->closing = 0;
 		f->dscp_tag = ev->dscp;
 		if (t->hooks.open) {
-			guint32 tag = t->hooks.open(&f->key, t->hooks.user_data);
+			guint32 tag = t->hooks.open(&f->key, now_ms, t->hooks.user_data);
 
 			g_warn_if_fail(tag <= RFM_FLOW_TAG_MAX);
 			f->dscp_tag |= (tag & RFM_FLOW_TAG_MAX) << 8;

@@ -118,7 +118,8 @@ struct rfm_flow_tally {
 
 /*
  * DOC: optional per-flow hooks, all borrowed. open (may be NULL: every tag
- * is 0) runs when a flow (or a new interval of it) opens and returns the
+ * is 0) runs when a flow (or a new interval of it) opens, with the time of
+ * its first event (as given to the table, batched or not), and returns the
  * flow's tag (at most RFM_FLOW_TAG_MAX); close runs once for that tag when
  * the flow ends, after the sinks. When tallies is not NULL, each accounted
  * event adds to (*tallies)[tag]: packets x rate, octets x rate, one sample.
@@ -127,7 +128,7 @@ struct rfm_flow_tally {
  * while a flow holds it. rfm_flow_table_free() does not call close.
  */
 struct rfm_flow_hooks {
-	guint32 (*open)(const struct rfm_flow_key *key, void *user_data);
+	guint32 (*open)(const struct rfm_flow_key *key, guint64 now_ms, void *user_data);
 	void (*close)(guint32 tag, void *user_data);
 	struct rfm_flow_tally *const *tallies;
 	void *user_data;

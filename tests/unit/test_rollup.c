@@ -243,7 +243,7 @@ static char *labels_of(const struct rfm_rollup_key *k)
 			       k->src_asn, k->dst_asn);
 }
 
-static guint32 h_open(const struct rfm_flow_key *fk, void *user_data)
+static guint32 h_open(const struct rfm_flow_key *fk, guint64 now_ms, void *user_data)
 {
 	struct harness *h = user_data;
 	struct rfm_rollup_key k;
@@ -251,7 +251,7 @@ static guint32 h_open(const struct rfm_flow_key *fk, void *user_data)
 	guint32 id;
 
 	rollup_key_of(fk, &k);
-	id = rfm_rollup_series(h->r, &k, h->now_ms);
+	id = rfm_rollup_series(h->r, &k, now_ms);
 	if (!h->model)
 		return id;
 	{
@@ -261,7 +261,7 @@ static guint32 h_open(const struct rfm_flow_key *fk, void *user_data)
 		if (!s && g_hash_table_size(h->ref) < h->max_series) {
 			s = g_new0(struct ref_series, 1);
 			s->labels = g_steal_pointer(&labels);
-			s->changed_ms = h->now_ms;
+			s->changed_ms = now_ms;
 			g_hash_table_insert(h->ref, s->labels, s);
 		}
 	}
@@ -316,7 +316,8 @@ static void ref_free(gpointer p)
 	g_free(s);
 }
 
-static void harness_init(struct harness *h, const struct rfm_rollup_options *ro, bool model)
+static void harness_init(struct harness *h, const struct rfm_rollup_options *ro, bool model,
+			 bool batched)
 {
 	struct rfm_flow_table_options fo = {
 		.idle_timeout_ms = 1000,
@@ -325,6 +326,7 @@ static void harness_init(struct harness *h, const struct rfm_rollup_options *ro,
 		.tcp_end = true,
 		.tcp_end_grace_ms = 200,
 		.max_next_hops = 16,
+		.batch_min_flows = batched ? 1 : G_MAXUINT32,
 	};
 	struct rfm_flow_hooks hooks = {.open = h_open, .close = h_close, .user_data = h};
 
@@ -393,7 +395,7 @@ static void test_monotonic_across_flow_expiry(void)
 	struct rfm_flow_table_stats fs;
 	g_autofree char *l1 = NULL, *l2 = NULL, *p1 = NULL, *b2 = NULL;
 
-	harness_init(&h, &o, false);
+	harness_init(&h, &o, false, false);
 	for (int i = 0; i < 5; i++) {
 		h.now_ms = 1000 + i * 100;
 		rfm_flow_table_update(h.t, &e1, h.now_ms);
@@ -489,6 +491,26 @@ static void check_against_model(struct harness *h)
 			 h->other.packets);
 }
 
+/* The batched twin: account what waits, then the same expiry calls. */
+static void twin_expire(struct harness *b, struct rfm_flow_batch *batch, guint64 now_ms)
+{
+	rfm_flow_table_update_batch(b->t, batch);
+	rfm_flow_table_expire(b->t, now_ms);
+	rfm_rollup_expire(b->r, now_ms);
+}
+
+/* Batched or not, the exposition is the same text. */
+static void twin_compare(struct harness *h, struct harness *b, struct rfm_flow_batch *batch)
+{
+	g_autoptr(GString) x = g_string_new(NULL);
+	g_autoptr(GString) y = g_string_new(NULL);
+
+	rfm_flow_table_update_batch(b->t, batch);
+	rfm_rollup_render(h->r, x, h_ifname, NULL);
+	rfm_rollup_render(b->r, y, h_ifname, NULL);
+	g_assert_cmpstr(x->str, ==, y->str);
+}
+
 static void test_differential(void)
 {
 	static const guint32 rates[] = {1, 10, 100};
@@ -496,7 +518,8 @@ static void test_differential(void)
 	guint32 seed = g_test_rand_int();
 	const char *env = g_getenv("RFM_TEST_SEED");
 	guint32 rate_of[300];
-	struct harness h;
+	struct rfm_flow_batch batch = {0};
+	struct harness h, hb; /* hb: the same events through rfm_flow_batch_add() */
 	GRand *rng;
 
 	if (env)
@@ -505,7 +528,8 @@ static void test_differential(void)
 	rng = g_rand_new_with_seed(seed);
 	for (guint k = 0; k < G_N_ELEMENTS(rate_of); k++)
 		rate_of[k] = rates[g_rand_int_range(rng, 0, 3)];
-	harness_init(&h, &o, true);
+	harness_init(&h, &o, true, false);
+	harness_init(&hb, &o, false, true);
 	h.now_ms = 1000000;
 	for (int n = 0; n < 200000; n++) {
 		/* Half the keys at a time: the others' series go idle. */
@@ -523,6 +547,7 @@ static void test_differential(void)
 			ev.tcp_flags = 0x01; /* FIN */
 		h.now_ms += g_rand_int_range(rng, 0, 3);
 		rfm_flow_table_update(h.t, &ev, h.now_ms);
+		rfm_flow_batch_add(hb.t, &batch, &ev, h.now_ms);
 		rfm_flow_key_from_event(&fk, &ev);
 		g_assert_true(
 			g_hash_table_lookup_extended(h.flow_series, &fk, NULL, (gpointer *)&s));
@@ -535,9 +560,11 @@ static void test_differential(void)
 			rfm_flow_table_expire(h.t, h.now_ms);
 			rfm_rollup_expire(h.r, h.now_ms);
 			ref_expire(&h);
+			twin_expire(&hb, &batch, h.now_ms);
 		}
 		if (n % 5000 == 0) {
 			check_against_model(&h);
+			twin_compare(&h, &hb, &batch);
 			/* A quiet spell: flows end, then series expire and ids are reused. */
 			for (int q = 0; n % 20000 == 0 && q < 6; q++) {
 				h.now_ms += 1000;
@@ -545,14 +572,18 @@ static void test_differential(void)
 				rfm_rollup_expire(h.r, h.now_ms);
 				ref_expire(&h);
 				check_against_model(&h);
+				twin_expire(&hb, &batch, h.now_ms);
+				twin_compare(&h, &hb, &batch);
 			}
 		}
 	}
 	check_against_model(&h);
+	twin_compare(&h, &hb, &batch);
 	g_assert_cmpuint(h.expired, >, 0);
 	g_assert_cmpuint(h.other.samples, >, 0);
 	g_rand_free(rng);
 	harness_fini(&h);
+	harness_fini(&hb);
 }
 
 /* --- exposition ----------------------------------------------------------- */

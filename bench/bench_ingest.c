@@ -752,6 +752,18 @@ static int ingest_run(struct bench *b)
 
 /* --- --callgrind ---------------------------------------------------------- */
 
+/* --tally: a cheap open hook (1024 tags from the key) and tallies, as the rollup uses them. */
+#define BENCH_TAGS 1024
+static struct rfm_flow_tally bench_tally_array[BENCH_TAGS];
+static struct rfm_flow_tally *bench_tallies = bench_tally_array;
+
+static guint32 bench_tag_open(const struct rfm_flow_key *key, guint64 now_ms, void *user_data)
+{
+	(void)now_ms;
+	(void)user_data;
+	return (key->src_addr[3] ^ key->dst_addr[3] ^ key->src_port) % BENCH_TAGS;
+}
+
 /*
  * One deterministic ingest for callgrind.sh: fill a table with nflows flows
  * (not collected), pre-generate nevents events (fixed seed), then call the
@@ -761,8 +773,9 @@ static int ingest_run(struct bench *b)
  * the no-op row of the throughput table).
  */
 static int callgrind_run(enum bench_gen_mode mode, guint32 nflows, guint32 nevents, bool baseline,
-			 guint32 events_per_ms)
+			 bool tally, guint32 events_per_ms)
 {
+	const struct rfm_flow_hooks hooks = {.open = bench_tag_open, .tallies = &bench_tallies};
 	int (*volatile cb)(void *, void *, size_t) = baseline ? ingest_read_cb : ingest_table_cb;
 	g_autofree struct rfm_event *evs = g_new(struct rfm_event, nevents);
 	g_autofree guint32 *pool = NULL;
@@ -773,6 +786,8 @@ static int callgrind_run(enum bench_gen_mode mode, guint32 nflows, guint32 neven
 
 	g_random_set_seed(BENCH_SEED); /* the table's hash seed */
 	ingest_init(&in, events_per_ms);
+	if (tally)
+		rfm_flow_table_set_hooks(in.table, &hooks);
 	for (guint32 i = 0; i < nflows; i++) {
 		bench_gen_event(&evs[0], i, g_rand_int(rng));
 		ingest_table_cb(&in, &evs[0], sizeof(evs[0]));
@@ -803,12 +818,12 @@ static int callgrind_run(enum bench_gen_mode mode, guint32 nflows, guint32 neven
 #endif
 
 	rfm_flow_table_get_stats(in.table, &st1);
-	printf("callgrind: keys=%s flows=%u events=%u consumer=%s active=%u "
+	printf("callgrind: keys=%s flows=%u events=%u consumer=%s%s active=%u "
 	       "created_in_loop=%" G_GUINT64_FORMAT " updates_in_loop=%" G_GUINT64_FORMAT
 	       " checksum=%" G_GUINT64_FORMAT " valgrind=%s\n",
 	       mode == BENCH_GEN_ZIPF ? "zipf" : "uniform", nflows, nevents,
-	       baseline ? "baseline" : "table", st1.active, st1.created - st0.created,
-	       st1.updates - st0.updates, in.checksum,
+	       baseline ? "baseline" : "table", tally ? "+tally" : "", st1.active,
+	       st1.created - st0.created, st1.updates - st0.updates, in.checksum,
 #if BENCH_HAVE_CALLGRIND
 	       RUNNING_ON_VALGRIND ? "yes" : "no"
 #else
@@ -828,7 +843,7 @@ static void usage(FILE *f)
 		"[-F FLOWS] [-k KEYS]\n"
 		"       bench_ingest --memory\n"
 		"       bench_ingest --callgrind [-k uniform|zipf] [-F FLOWS] [-N EVENTS] "
-		"[--baseline]\n"
+		"[--baseline] [--tally]\n"
 		"  -r REPS    repetitions (>= %d, default %d)\n"
 		"  -n EVENTS  records per batch (default %u)\n"
 		"  -R MIB     ring buffer size, power of two (default %u)\n"
@@ -838,12 +853,14 @@ static void usage(FILE *f)
 		"  --memory   bytes per flow only (no root needed)\n"
 		"  --callgrind  one ingest of a pre-generated array, for callgrind.sh\n"
 		"  -k KEYS    uniform (default) or zipf;  -F FLOWS (default 100000);\n"
-		"  -N EVENTS  events ingested (default %u);  --baseline: only read the events\n",
+		"  -N EVENTS  events ingested (default %u);  --baseline: only read the events\n"
+		"  --tally  with flow hooks: a cheap open hook and per-tag tallies (the "
+		"rollup's)\n",
 		BENCH_MIN_REPS, BENCH_DEFAULT_REPS, BENCH_DEFAULT_BATCH, BENCH_DEFAULT_RING,
 		BENCH_EVENTS_PER_MS, BENCH_CG_EVENTS);
 }
 
-enum { OPT_MEMORY = 256, OPT_CALLGRIND, OPT_BASELINE };
+enum { OPT_MEMORY = 256, OPT_CALLGRIND, OPT_BASELINE, OPT_TALLY };
 
 int main(int argc, char **argv)
 {
@@ -851,6 +868,7 @@ int main(int argc, char **argv)
 		{"memory", no_argument, NULL, OPT_MEMORY},
 		{"callgrind", no_argument, NULL, OPT_CALLGRIND},
 		{"baseline", no_argument, NULL, OPT_BASELINE},
+		{"tally", no_argument, NULL, OPT_TALLY},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -865,7 +883,7 @@ int main(int argc, char **argv)
 	enum bench_gen_mode cg_mode = BENCH_GEN_UNIFORM;
 	guint32 cg_flows = 100000, cg_events = BENCH_CG_EVENTS;
 	bool keys_given = false, flows_given = false;
-	bool memory_only = false, callgrind = false, baseline = false, valid;
+	bool memory_only = false, callgrind = false, baseline = false, tally = false, valid;
 	unsigned long long val;
 	int opt, err;
 
@@ -925,6 +943,9 @@ int main(int argc, char **argv)
 		case OPT_BASELINE:
 			baseline = true;
 			break;
+		case OPT_TALLY:
+			tally = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -936,7 +957,8 @@ int main(int argc, char **argv)
 		goto bad;
 
 	if (callgrind)
-		return callgrind_run(cg_mode, cg_flows, cg_events, baseline, b.events_per_ms);
+		return callgrind_run(cg_mode, cg_flows, cg_events, baseline, tally,
+				     b.events_per_ms);
 	if (flows_given) {
 		for (gsize i = 0; i < BENCH_NTABLES && !b.only_flows; i++)
 			b.only_flows = cg_flows == bench_flow_counts[i] ? cg_flows : 0;

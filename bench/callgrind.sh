@@ -14,7 +14,8 @@
 # usage: bench/callgrind.sh [BENCH_INGEST [EVENTS]]
 #   BENCH_INGEST  default build/bench/bench_ingest
 #   EVENTS        events per run, default 1000000
-# Set CG_KEEP=DIR to keep the callgrind.out files in DIR.
+# Set CG_KEEP=DIR to keep the callgrind.out files in DIR; CG_TALLY=1 runs the
+# table with flow hooks (bench_ingest --tally: the rollup's per-sample adds).
 set -euo pipefail
 
 bin=${1:-build/bench/bench_ingest}
@@ -56,6 +57,7 @@ run() {
 
 	file=$out/callgrind.out.$keys.$flows.$consumer
 	[ "$consumer" = baseline ] && extra=(--baseline)
+	[ "$consumer" = table ] && [ -n "${CG_TALLY:-}" ] && extra=(--tally)
 	line=$(valgrind --tool=callgrind --instr-atstart=no --collect-atstart=no \
 		--callgrind-out-file="$file" "$bin" --callgrind -k "$keys" -F "$flows" \
 		-N "$events" "${extra[@]}" 2>"$file.log") ||

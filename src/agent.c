@@ -5,6 +5,8 @@
  *   drain timer     ring buffer -> flow table (events stamped by the kernel)
  *                   -> expiry -> enrichment -> sinks: JSON lines, and the
  *                   exporting processes (export.h: IPFIX, NetFlow collectors)
+ *   flow hooks      a flow opening picks its Prometheus series (rollup.h) from
+ *                   its enrichment; the table counts each sample into it
  *   clock timer     refreshes the CLOCK_BOOTTIME -> Unix offset
  *   linkwatch       interfaces that appear, are renamed or go away
  *   BMP sessions    routers' BMP streams -> RIB (bmp.c), for the enrichment
@@ -40,6 +42,7 @@
 #include "export.h"
 #include "flow_json.h"
 #include "flow_table.h"
+#include "rollup.h"
 #include "geoip.h"
 #include "ifmatch.h"
 #include "linkwatch.h"
@@ -82,6 +85,7 @@ struct agent {
 	struct rfm_config *cfg;	      /* owned; replaced whole on reload */
 	struct rfm_datapath *dp;      /* owned */
 	struct rfm_flow_table *flows; /* owned */
+	struct rfm_rollup *rollup;    /* owned: Prometheus flow series, fed by flows' hooks */
 	struct rfm_linkwatch *lw;     /* owned */
 	struct rfm_rib *rib;	      /* owned, always there (empty without BMP) */
 	struct rfm_bmp *bmp;	      /* owned; NULL until BMP is configured */
@@ -165,12 +169,72 @@ static void on_flow(const struct rfm_flow_record *rec, void *user_data)
 		rfm_export_flow(a->exp, rec, a->enrich ? &en : NULL, a->now_ms);
 }
 
+/*
+ * Flow table hooks: a flow's rollup series is chosen once, when it opens,
+ * from its enrichment (RIB, then MMDB); the table adds each sample to it.
+ */
+static guint32 on_flow_open(const struct rfm_flow_key *key, guint64 now_ms, void *user_data)
+{
+	struct agent *a = user_data;
+	struct rfm_rollup_key rk = {
+		.ifindex = key->ifindex,
+		.direction = key->direction,
+		.protocol = key->protocol,
+	};
+
+	if (a->enrich) {
+		struct rfm_flow_record rec = {.key = *key};
+		struct rfm_enrichment en;
+
+		rfm_enrich_record(&a->enricher, &rec, &en);
+		rk.src_asn = en.src_asn;
+		rk.dst_asn = en.dst_asn;
+		memcpy(rk.src_country, en.src_country, sizeof(rk.src_country));
+		memcpy(rk.dst_country, en.dst_country, sizeof(rk.dst_country));
+		rk.src_city = en.src_city; /* copied by the rollup */
+		rk.dst_city = en.dst_city;
+	}
+	return rfm_rollup_series(a->rollup, &rk, now_ms);
+}
+
+static void on_flow_close(guint32 tag, void *user_data)
+{
+	struct agent *a = user_data;
+
+	rfm_rollup_release(a->rollup, tag);
+}
+
+/* Interface names of the flow series: for the /metrics handler (branch prom) to pass to
+ * rfm_rollup_render(a->rollup, out, agent_ifname, a). */
+G_GNUC_UNUSED static const char *agent_ifname(guint32 ifindex, void *user_data)
+{
+	struct agent *a = user_data;
+	struct agent_if *ai = g_hash_table_lookup(a->ifaces, GUINT_TO_POINTER(ifindex));
+
+	return ai ? ai->name : NULL;
+}
+
+/*
+ * TODO(prom): read labels, max_series and series_ttl from cfg->prometheus once
+ * the prometheus config section is merged; until then the documented defaults.
+ */
+static struct rfm_rollup_options rollup_options(const struct rfm_config *cfg)
+{
+	(void)cfg;
+	return (struct rfm_rollup_options){
+		.labels = RFM_ROLLUP_SRC_ASN | RFM_ROLLUP_DST_ASN,
+		.max_series = 10000,
+		.series_ttl_s = 3600,
+	};
+}
+
 static gboolean on_drain(gpointer user_data)
 {
 	struct agent *a = user_data;
 
 	agent_sync(a);
 	rfm_flow_table_expire(a->flows, agent_now(a));
+	rfm_rollup_expire(a->rollup, a->now_ms); /* does its pass at most once a second */
 	/* Template refresh when due; a message not full goes out RFM_EXPORT_FLUSH_MS late at most.
 	 */
 	rfm_export_tick(a->exp, a->now_ms);
@@ -763,6 +827,7 @@ static gboolean on_reload(gpointer user_data)
 	g_autoptr(GError) err = NULL;
 	struct rfm_config *cfg;
 	struct rfm_flow_table_options fo;
+	struct rfm_rollup_options ro;
 
 	if (!a->cfg->path || !a->cfg->path[0]) {
 		g_message("SIGHUP: no configuration file to reload");
@@ -795,6 +860,8 @@ static gboolean on_reload(gpointer user_data)
 	rfm_log_setup(cfg->log.level, cfg->log.target);
 	fo = flow_options(cfg);
 	rfm_flow_table_set_options(a->flows, &fo, agent_now(a));
+	ro = rollup_options(cfg);
+	rfm_rollup_set_options(a->rollup, &ro);
 	if (a->drain_source)
 		g_source_remove(a->drain_source);
 	a->drain_source = g_timeout_add(cfg->datapath.drain_interval_ms, on_drain, a);
@@ -846,6 +913,8 @@ int rfm_agent_main(int argc, char **argv)
 	static const char *const dir_names[] = {"ingress", "egress", "both"};
 	struct rfm_datapath_options opts = RFM_DATAPATH_OPTIONS_INIT;
 	struct rfm_flow_table_options fo;
+	struct rfm_rollup_options ro;
+	struct rfm_flow_hooks hooks = {.open = on_flow_open, .close = on_flow_close};
 	g_autoptr(GOptionContext) ctx = NULL;
 	g_autoptr(GError) err = NULL;
 	struct agent a = {0};
@@ -920,6 +989,11 @@ int rfm_agent_main(int argc, char **argv)
 	fo = flow_options(a.cfg);
 	a.flows = rfm_flow_table_new(&fo);
 	rfm_flow_table_add_sink(a.flows, on_flow, &a);
+	ro = rollup_options(a.cfg);
+	a.rollup = rfm_rollup_new(&ro);
+	hooks.tallies = rfm_rollup_tallies(a.rollup);
+	hooks.user_data = &a;
+	rfm_flow_table_set_hooks(a.flows, &hooks);
 
 	a.loop = g_main_loop_new(NULL, FALSE);
 	/* Subscribe before listing, so no interface slips in between. */
@@ -969,6 +1043,7 @@ out_loop:
 	a.bmp = NULL;
 	rfm_linkwatch_free(a.lw);
 	rfm_flow_table_free(a.flows);
+	rfm_rollup_free(a.rollup);
 	rfm_datapath_free(a.dp);
 	if (a.dp)
 		g_message("detached, exiting");

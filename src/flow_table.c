@@ -34,8 +34,8 @@
  * within one millisecond (compared only between flows with the same last_ms,
  * so its wrap-around is harmless). closing is flow_closing() kept up to date:
  * the lru list the flow is in. What a packet of a known flow reads and
- * writes comes first (bytes 0..93), the fields only its first packet writes
- * last.
+ * writes comes first (bytes 0..99: dscp_tag holds the hooks' tag), the
+ * fields only its first packet writes last.
  */
 struct flow {
 	struct rfm_flow_key key;
@@ -50,12 +50,19 @@ struct flow {
 	guint8 tcp_flags;
 	guint8 closing;
 	guint16 next_hop_id; /* 0 = none, else index + 1 into next_hops */
+	guint32 dscp_tag;    /* DSCP of the first packet in bits 0..7, the tag in 8..31 */
 	guint32 other_ifindex;
 	guint32 act_prev, act_next;
-	guint8 dscp;
 };
 _Static_assert(sizeof(struct flow) == 112, "struct flow size");
-_Static_assert(offsetof(struct flow, closing) == 93, "struct flow: hot fields first");
+_Static_assert(offsetof(struct flow, closing) == 93 && offsetof(struct flow, dscp_tag) == 96,
+	       "struct flow: hot fields first");
+#define FLOW_HOT_END (offsetof(struct flow, dscp_tag) + sizeof(guint32) - 1)
+
+static inline guint32 flow_tag(const struct flow *f)
+{
+	return f->dscp_tag >> 8;
+}
 
 struct list {
 	guint32 head, tail;
@@ -74,10 +81,11 @@ struct rfm_flow_table {
 	guint32 quiet_ms[2]; /* by flow.closing: idle timeout, TCP end grace */
 	struct list lru[2];  /* by flow.closing: flows without FIN/RST, closing flows */
 	struct list active;
-	GArray *sinks;		  /* struct sink */
-	GPtrArray *next_hops;	  /* guint8[16], owned; id = index + 1 */
-	GHashTable *next_hop_ids; /* guint8[16] (borrowed from next_hops) -> id */
-	guint16 last_nh_id;	  /* one-entry cache for the common case */
+	GArray *sinks;		     /* struct sink */
+	GPtrArray *next_hops;	     /* guint8[16], owned; id = index + 1 */
+	GHashTable *next_hop_ids;    /* guint8[16] (borrowed from next_hops) -> id */
+	guint16 last_nh_id;	     /* one-entry cache for the common case */
+	struct rfm_flow_hooks hooks; /* borrowed; all NULL without */
 	struct rfm_flow_table_stats stats;
 };
 
@@ -415,7 +423,7 @@ static void deliver(struct rfm_flow_table *t, const struct flow *f, enum rfm_end
 		memset(rec.next_hop, 0, sizeof(rec.next_hop));
 	rec.tcp_flags = f->tcp_flags;
 	rec.sampling = f->sampling;
-	rec.dscp = f->dscp;
+	rec.dscp = (guint8)f->dscp_tag;
 	rec.end_reason = reason;
 	t->stats.ended[reason]++;
 	for (guint s = 0; s < t->sinks->len; s++) {
@@ -431,6 +439,8 @@ static void flow_end(struct rfm_flow_table *t, guint32 i, enum rfm_end_reason re
 	struct flow *f = flow_at(t, i);
 
 	deliver(t, f, reason);
+	if (t->hooks.close)
+		t->hooks.close(flow_tag(f), t->hooks.user_data);
 	lru_unlink(t, &t->lru[f->closing], i);
 	act_unlink(t, &t->active, i);
 	index_remove(t, i);
@@ -481,6 +491,17 @@ void rfm_flow_key_from_event(struct rfm_flow_key *key, const struct rfm_event *e
 	key_store(key, event_addrs(ev), key_tail_from_event(ev));
 }
 
+/* Add ev, sampled at rate, to the tally of f's tag (the hooks' accumulator). */
+static inline void tally_add(struct rfm_flow_tally *const *tallies, const struct flow *f,
+			     const struct rfm_event *ev, guint64 rate)
+{
+	struct rfm_flow_tally *y = *tallies + flow_tag(f);
+
+	y->packets += ev->packets * rate;
+	y->octets += ev->octets * rate;
+	y->samples++;
+}
+
 /*
  * Every case of an event: flow i (NIL: not found) is due, or was sampled at
  * another rate, or the packet carries FIN or RST, or a new flow opens.
@@ -521,7 +542,15 @@ static G_GNUC_NO_INLINE void update_slow(struct rfm_flow_table *t, const struct 
 		f->age_ms = 0;
 		f->tcp_flags = 0;
 		f->closing = 0;
-		f->dscp = ev->dscp;
+		f->dscp_tag = ev->dscp;
+		if (t->hooks.open) {
+			guint32 tag = t->hooks.open(&f->key, now_ms, t->hooks.user_data);
+
+			g_warn_if_fail(tag <= RFM_FLOW_TAG_MAX);
+			f->dscp_tag |= (tag & RFM_FLOW_TAG_MAX) << 8;
+			if (t->hooks.tallies)
+				(*t->hooks.tallies)[flow_tag(f)].flows++;
+		}
 		f->other_ifindex = ev->other_ifindex;
 		f->next_hop_id = (ev->flags & RFM_EV_NEXT_HOP) ? next_hop_id(t, ev->next_hop) : 0;
 		f->hnext = t->buckets[h & t->mask];
@@ -535,6 +564,8 @@ static G_GNUC_NO_INLINE void update_slow(struct rfm_flow_table *t, const struct 
 	}
 	f->packets += ev->packets;
 	f->octets += ev->octets;
+	if (t->hooks.tallies)
+		tally_add(t->hooks.tallies, f, ev, f->sampling);
 	if (now_ms > f->last_ms) {
 		f->age_ms += (guint32)(now_ms - f->last_ms);
 		f->last_ms = now_ms;
@@ -582,6 +613,8 @@ static inline __attribute__((always_inline)) void update_event(struct rfm_flow_t
 		goto slow;
 	f->packets += ev->packets;
 	f->octets += ev->octets;
+	if (t->hooks.tallies)
+		tally_add(t->hooks.tallies, f, ev, f->sampling);
 	f->age_ms += (guint32)d;
 	f->last_ms = now_ms;
 	f->seen = (guint32)seq;
@@ -647,8 +680,7 @@ void rfm_flow_table_update_batch(struct rfm_flow_table *t, struct rfm_flow_batch
 
 		if (i != NIL) {
 			__builtin_prefetch(flow_at(t, i));
-			__builtin_prefetch((const guint8 *)flow_at(t, i) +
-					   offsetof(struct flow, closing));
+			__builtin_prefetch((const guint8 *)flow_at(t, i) + FLOW_HOT_END);
 		}
 	}
 	/* ...then account the events in order, as rfm_flow_table_update() would. */
@@ -806,6 +838,15 @@ void rfm_flow_table_set_options(struct rfm_flow_table *t, const struct rfm_flow_
 		flow_end(t, flow_lru_victim(t), RFM_END_RESOURCES);
 	/* And what is due under the new ones ends now. */
 	rfm_flow_table_expire(t, now_ms);
+}
+
+void rfm_flow_table_set_hooks(struct rfm_flow_table *t, const struct rfm_flow_hooks *hooks)
+{
+	g_return_if_fail(t->stats.active == 0);
+	if (hooks)
+		t->hooks = *hooks;
+	else
+		memset(&t->hooks, 0, sizeof(t->hooks));
 }
 
 void rfm_flow_table_add_sink(struct rfm_flow_table *t, rfm_flow_sink_fn fn, void *user_data)

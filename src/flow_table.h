@@ -100,6 +100,40 @@ struct rfm_flow_table_stats {
 	guint32 capacity; /* max_flows */
 };
 
+/*
+ * DOC: per-tag sums, owned by whoever gave the table the hooks (the
+ * Prometheus rollup in the agent). Counts are scaled by the flow's sampling
+ * rate (estimates of what the wire carried); samples are sampled events
+ * (unscaled); flows counts the flows opened with the tag.
+ */
+struct rfm_flow_tally {
+	guint64 packets;
+	guint64 octets;
+	guint64 samples;
+	guint64 flows; /* 32 bytes: an entry is found with a shift */
+};
+
+/* Tags are 24-bit: they share a word of the 112-byte record with the DSCP. */
+#define RFM_FLOW_TAG_MAX 0xffffffu
+
+/*
+ * DOC: optional per-flow hooks, all borrowed. open (may be NULL: every tag
+ * is 0) runs when a flow (or a new interval of it) opens, with the time of
+ * its first event (as given to the table, batched or not), and returns the
+ * flow's tag (at most RFM_FLOW_TAG_MAX); close runs once for that tag when
+ * the flow ends, after the sinks. When tallies is not NULL, each accounted
+ * event adds to (*tallies)[tag]: packets x rate, octets x rate, one sample.
+ * *tallies is read at every event, so its owner may move the array between
+ * calls into the table, and must keep it valid for every tag open returned
+ * while a flow holds it. rfm_flow_table_free() does not call close.
+ */
+struct rfm_flow_hooks {
+	guint32 (*open)(const struct rfm_flow_key *key, guint64 now_ms, void *user_data);
+	void (*close)(guint32 tag, void *user_data);
+	struct rfm_flow_tally *const *tallies;
+	void *user_data;
+};
+
 struct rfm_flow_table;
 
 struct rfm_flow_table *rfm_flow_table_new(const struct rfm_flow_table_options *opts);
@@ -112,6 +146,9 @@ void rfm_flow_table_free(struct rfm_flow_table *t);
  */
 void rfm_flow_table_set_options(struct rfm_flow_table *t, const struct rfm_flow_table_options *opts,
 				guint64 now_ms);
+
+/* Set the hooks (NULL: none) while the table holds no flow. */
+void rfm_flow_table_set_hooks(struct rfm_flow_table *t, const struct rfm_flow_hooks *hooks);
 
 void rfm_flow_table_add_sink(struct rfm_flow_table *t, rfm_flow_sink_fn fn, void *user_data);
 

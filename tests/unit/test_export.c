@@ -962,8 +962,12 @@ static void test_tcp_slow_reader(void)
 		       st.transport_stats.dropped_messages);
 	g_assert_cmpuint(st.transport_stats.state, ==, RFM_TRANSPORT_UP);
 	g_assert_cmpuint(s.c->connections, ==, 1);
+	/*
+	 * Bounded. Not "nearly full" as well: the kernel grows the sender's
+	 * buffer (tcp_wmem autotuning) and may take the whole queue between two
+	 * feeds, so the fill level at this instant is a race (seen in CI).
+	 */
 	g_assert_cmpuint(st.transport_stats.queued_octets, <=, 65536);
-	g_assert_cmpuint(st.transport_stats.queued_octets, >, 65536 - 1000);
 	/*
 	 * The loop ran: the ticker fired between feeds. No feed blocked: a send
 	 * that waited for this collector would wait forever (it never reads), so

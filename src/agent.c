@@ -12,6 +12,8 @@
  *   SIGHUP          reload the configuration file (and the MMDB files);
  *                   collectors whose settings did not change are kept
  *   SIGUSR1         write the RIB to the --dump-rib file
+ *   HTTP            /metrics and /healthz for Prometheus (http.c renders
+ *                   metrics.c's exposition from every module's stats)
  *   SIGTERM/SIGINT  end every flow (reason 4), deliver (collectors' queues
  *                   drained for up to EXPORT_DRAIN_MS), detach, exit 0
  *
@@ -41,9 +43,11 @@
 #include "flow_json.h"
 #include "flow_table.h"
 #include "geoip.h"
+#include "http.h"
 #include "ifmatch.h"
 #include "linkwatch.h"
 #include "log.h"
+#include "metrics.h"
 #include "rib.h"
 
 #define CLOCK_REFRESH_S 5
@@ -102,6 +106,9 @@ struct agent {
 	guint ring_source;
 	guint64 events;
 	guint64 reloads_ok, reloads_failed;
+	double last_load_s; /* Unix time of the last successful load, the start included */
+	bool last_reload_ok;
+	struct rfm_http *http; /* owned; NULL when prometheus.port is 0 or it failed */
 	guint64 attach_errors;
 };
 
@@ -756,6 +763,71 @@ static struct rfm_config *config_build(const struct agent_cli *cli, const char *
 	return cfg;
 }
 
+static const char *agent_if_name(guint32 ifindex, void *ud)
+{
+	struct agent *a = ud;
+	const struct agent_if *ai = g_hash_table_lookup(a->ifaces, GUINT_TO_POINTER(ifindex));
+
+	return ai ? ai->name : NULL;
+}
+
+/* The body of /metrics: every module's health, read now. */
+static void agent_render_metrics(GString *out, void *ud)
+{
+	struct agent *a = ud;
+	struct rfm_metrics_sources src = {
+		.dp = a->dp,
+		.if_name = agent_if_name,
+		.if_name_ud = a,
+		.flows = a->flows,
+		.exp = a->exp,
+		.bmp = a->bmp,
+		.rib = a->rib,
+		.geoip = a->geoip,
+		.reloads = {.ok = a->reloads_ok,
+			    .failed = a->reloads_failed,
+			    .last_success_s = a->last_load_s,
+			    .last_ok = a->last_reload_ok},
+		/* .render_rollup: the flow rollup (src/rollup.c) plugs in here. */
+	};
+
+	rfm_http_last_scrape(a->http, &src.scrape_duration_s, &src.scrape_bytes);
+	rfm_metrics_render(out, &src);
+}
+
+/* Start the HTTP server if configured; a failure leaves rfm running without it. */
+static void http_start(struct agent *a, const struct rfm_config_prometheus *p)
+{
+	g_autoptr(GError) err = NULL;
+
+	if (!p->port)
+		return;
+	a->http = rfm_http_new(p, agent_render_metrics, a, &err);
+	if (!a->http)
+		g_warning("%s; running without /metrics", err->message);
+	else
+		g_message("prometheus: serving /metrics on %s%s%s port %u%s",
+			  strchr(p->listen, ':') ? "[" : "", p->listen,
+			  strchr(p->listen, ':') ? "]" : "", rfm_http_port(a->http),
+			  p->tls.certificate ? " (https)" : "");
+}
+
+/* Reload: a new server only when listen, port, tls or basic_auth changed. */
+static void http_reconfigure(struct agent *a, const struct rfm_config_prometheus *old,
+			     const struct rfm_config_prometheus *p)
+{
+	g_autoptr(GError) err = NULL;
+
+	if (!rfm_http_config_changed(old, p) && (a->http || !p->port)) {
+		if (a->http && !rfm_http_reload_password(a->http, p, &err))
+			g_warning("reload: %s; the previous password stays", err->message);
+		return;
+	}
+	rfm_http_free(a->http);
+	a->http = NULL;
+	http_start(a, p);
+}
+
 /* SIGHUP: parse and validate the file; swap only if it is valid. */
 static gboolean on_reload(gpointer user_data)
 {
@@ -771,6 +843,7 @@ static gboolean on_reload(gpointer user_data)
 	cfg = config_build(a->cli, a->cfg->path, &err);
 	if (!cfg) {
 		a->reloads_failed++;
+		a->last_reload_ok = false;
 		g_warning("reload failed, the previous configuration stays in force:\n%s",
 			  err->message);
 		/* The MMDB files may have been replaced all the same. */
@@ -785,6 +858,7 @@ static gboolean on_reload(gpointer user_data)
 		g_warning("reload: ring_size, wakeup_fill, max_interfaces and attach apply at the "
 			  "next start");
 	enrich_reconfigure(a, cfg);
+	http_reconfigure(a, &a->cfg->prometheus, &cfg->prometheus);
 	if (!rfm_export_reconfigure(a->exp, &cfg->ipfix, agent_now(a), &err)) {
 		g_warning("reload: %s; the previous collectors stay", err->message);
 		g_clear_error(&err);
@@ -800,6 +874,8 @@ static gboolean on_reload(gpointer user_data)
 	a->drain_source = g_timeout_add(cfg->datapath.drain_interval_ms, on_drain, a);
 	ifaces_sync(a);
 	a->reloads_ok++;
+	a->last_reload_ok = true;
+	a->last_load_s = (double)g_get_real_time() / 1e6;
 	g_message("configuration reloaded from %s", cfg->path);
 	return G_SOURCE_CONTINUE;
 }
@@ -878,6 +954,8 @@ int rfm_agent_main(int argc, char **argv)
 		goto out_cli;
 	}
 	rfm_log_setup(a.cfg->log.level, a.cfg->log.target);
+	a.last_load_s = (double)g_get_real_time() / 1e6;
+	a.last_reload_ok = true;
 
 	if (cli.print) {
 		a.flow_out = cli.output ? fopen(cli.output, "we") : stdout;
@@ -942,6 +1020,7 @@ int rfm_agent_main(int argc, char **argv)
 	g_unix_signal_add(SIGTERM, on_quit, &a);
 	g_unix_signal_add(SIGHUP, on_reload, &a);
 	g_unix_signal_add(SIGUSR1, on_dump_rib, &a);
+	http_start(&a, &a.cfg->prometheus);
 	g_message("running");
 
 	g_main_loop_run(a.loop);
@@ -962,6 +1041,8 @@ int rfm_agent_main(int argc, char **argv)
 	print_export_stats(&a, stdout);
 
 out_loop:
+	rfm_http_free(a.http);
+	a.http = NULL;
 	if (a.ring_source)
 		g_source_remove(a.ring_source);
 	/* Sessions end before the interfaces are detached: "closed (shutdown)" in the log. */

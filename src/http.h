@@ -32,8 +32,9 @@ typedef void (*rfm_http_render_fn)(GString *out, void *user_data);
 struct rfm_http;
 
 /*
- * Listen on cfg->listen, cfg->port (which must not be 0) and serve. cfg is
- * read now and not kept: the certificate, key and password are loaded here.
+ * Listen on cfg->listen, cfg->port and serve (port 0: a free port, see
+ * rfm_http_port(); the agent starts no server for 0). cfg is read now and
+ * not kept: the certificate, key and password are loaded here.
  */
 struct rfm_http *rfm_http_new(const struct rfm_config_prometheus *cfg, rfm_http_render_fn render,
 			      void *user_data, GError **error);

@@ -130,8 +130,8 @@ static void render_if_counter(GString *out, const struct rfm_metrics_iface *ifs,
 	const char *name = bytes ? "rfm_interface_bytes_total" : "rfm_interface_packets_total";
 
 	rfm_metrics_family(out, name, "counter",
-			   bytes ? "Bytes seen by the classifier (exact, every packet; L3 length "
-				   "for IP, frame length otherwise)."
+			   bytes ? "Bytes seen by the classifier (exact, every packet): the length "
+				   "at the hook, link-layer header included."
 				 : "Packets seen by the classifier (exact, every packet).");
 	for (guint i = 0; i < n; i++)
 		for (int d = 0; d < RFM_DIR_MAX; d++) {

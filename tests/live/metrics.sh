@@ -17,7 +17,7 @@
 # needs none; rfm_config_reloads_total counts the reload.
 # Phase 3, SIGHUP with the same file: the server is not restarted.
 # rfm_start and live_ns set variables by name.
-# shellcheck source-path=SCRIPTDIR disable=SC2154
+# shellcheck source-path=SCRIPTDIR disable=SC2154,SC2317
 . "$(dirname "$0")/lib.sh"
 live_init "${1:-}"
 for c in curl openssl; do
@@ -59,9 +59,9 @@ sample() {
 _ingress_counted() {
 	[ "$(get "$URL/metrics")" = 200 ] || return 1
 	cp "$LIVE_WORK/body" "$LIVE_WORK/metrics"
-	[ "$(sample 'rfm_interface_packets_total{interface="vb",direction="ingress",family="ipv4"}')" = $N_UDP4 ] &&
-		[ "$(sample 'rfm_interface_packets_total{interface="vb",direction="ingress",family="ipv6"}')" = $N_UDP6 ] &&
-		[ "$(sample 'rfm_interface_packets_total{interface="vb",direction="ingress",family="other"}')" = $N_ARP ]
+	[ "$(sample 'rfm_interface_packets_total{interface="vb",direction="ingress",family="ipv4"}')" = "$N_UDP4" ] &&
+		[ "$(sample 'rfm_interface_packets_total{interface="vb",direction="ingress",family="ipv6"}')" = "$N_UDP6" ] &&
+		[ "$(sample 'rfm_interface_packets_total{interface="vb",direction="ingress",family="other"}')" = "$N_ARP" ]
 }
 
 echo "== phase 1: plain HTTP on 127.0.0.1:$PORT in B"

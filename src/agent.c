@@ -14,6 +14,8 @@
  *   SIGHUP          reload the configuration file (and the MMDB files);
  *                   collectors whose settings did not change are kept
  *   SIGUSR1         write the RIB to the --dump-rib file
+ *   HTTP            /metrics and /healthz for Prometheus (http.c renders
+ *                   metrics.c's exposition from every module's stats)
  *   SIGTERM/SIGINT  end every flow (reason 4), deliver (collectors' queues
  *                   drained for up to EXPORT_DRAIN_MS), detach, exit 0
  *
@@ -44,9 +46,11 @@
 #include "flow_table.h"
 #include "rollup.h"
 #include "geoip.h"
+#include "http.h"
 #include "ifmatch.h"
 #include "linkwatch.h"
 #include "log.h"
+#include "metrics.h"
 #include "rib.h"
 
 #define CLOCK_REFRESH_S 5
@@ -106,6 +110,9 @@ struct agent {
 	guint ring_source;
 	guint64 events;
 	guint64 reloads_ok, reloads_failed;
+	double last_load_s; /* Unix time of the last successful load, the start included */
+	bool last_reload_ok;
+	struct rfm_http *http; /* owned; NULL when prometheus.port is 0 or it failed */
 	guint64 attach_errors;
 };
 
@@ -204,27 +211,33 @@ static void on_flow_close(guint32 tag, void *user_data)
 	rfm_rollup_release(a->rollup, tag);
 }
 
-/* Interface names of the flow series: for the /metrics handler (branch prom) to pass to
- * rfm_rollup_render(a->rollup, out, agent_ifname, a). */
-G_GNUC_UNUSED static const char *agent_ifname(guint32 ifindex, void *user_data)
+/* The rollup labels of prometheus.labels (validated names). */
+static guint32 rollup_labels(char *const *names)
 {
-	struct agent *a = user_data;
-	struct agent_if *ai = g_hash_table_lookup(a->ifaces, GUINT_TO_POINTER(ifindex));
+	static const struct {
+		const char *name;
+		guint32 bit;
+	} map[] = {
+		{"src_asn", RFM_ROLLUP_SRC_ASN},	 {"dst_asn", RFM_ROLLUP_DST_ASN},
+		{"src_country", RFM_ROLLUP_SRC_COUNTRY}, {"dst_country", RFM_ROLLUP_DST_COUNTRY},
+		{"src_city", RFM_ROLLUP_SRC_CITY},	 {"dst_city", RFM_ROLLUP_DST_CITY},
+	};
+	guint32 bits = 0;
 
-	return ai ? ai->name : NULL;
+	for (guint i = 0; names && names[i]; i++)
+		for (guint k = 0; k < G_N_ELEMENTS(map); k++)
+			if (!strcmp(names[i], map[k].name))
+				bits |= map[k].bit;
+	return bits;
 }
 
-/*
- * TODO(prom): read labels, max_series and series_ttl from cfg->prometheus once
- * the prometheus config section is merged; until then the documented defaults.
- */
+/* The flow rollup's limits: section prometheus. */
 static struct rfm_rollup_options rollup_options(const struct rfm_config *cfg)
 {
-	(void)cfg;
 	return (struct rfm_rollup_options){
-		.labels = RFM_ROLLUP_SRC_ASN | RFM_ROLLUP_DST_ASN,
-		.max_series = 10000,
-		.series_ttl_s = 3600,
+		.labels = rollup_labels(cfg->prometheus.labels),
+		.max_series = cfg->prometheus.max_series,
+		.series_ttl_s = MAX(1u, cfg->prometheus.series_ttl_ms / 1000),
 	};
 }
 
@@ -820,6 +833,80 @@ static struct rfm_config *config_build(const struct agent_cli *cli, const char *
 	return cfg;
 }
 
+static const char *agent_if_name(guint32 ifindex, void *ud)
+{
+	struct agent *a = ud;
+	const struct agent_if *ai = g_hash_table_lookup(a->ifaces, GUINT_TO_POINTER(ifindex));
+
+	return ai ? ai->name : NULL;
+}
+
+/* The flow series of /metrics (rollup.c), with interface names. */
+static void agent_render_rollup(GString *out, void *ud)
+{
+	struct agent *a = ud;
+
+	rfm_rollup_render(a->rollup, out, agent_if_name, a);
+}
+
+/* The body of /metrics: every module's health, read now. */
+static void agent_render_metrics(GString *out, void *ud)
+{
+	struct agent *a = ud;
+	struct rfm_metrics_sources src = {
+		.dp = a->dp,
+		.if_name = agent_if_name,
+		.if_name_ud = a,
+		.flows = a->flows,
+		.exp = a->exp,
+		.bmp = a->bmp,
+		.rib = a->rib,
+		.geoip = a->geoip,
+		.reloads = {.ok = a->reloads_ok,
+			    .failed = a->reloads_failed,
+			    .last_success_s = a->last_load_s,
+			    .last_ok = a->last_reload_ok},
+		.render_rollup = agent_render_rollup,
+		.rollup_ud = a,
+	};
+
+	rfm_http_last_scrape(a->http, &src.scrape_duration_s, &src.scrape_bytes);
+	rfm_metrics_render(out, &src);
+}
+
+/* Start the HTTP server if configured; a failure leaves rfm running without it. */
+static void http_start(struct agent *a, const struct rfm_config_prometheus *p)
+{
+	g_autoptr(GError) err = NULL;
+
+	if (!p->port)
+		return;
+	a->http = rfm_http_new(p, agent_render_metrics, a, &err);
+	if (!a->http)
+		g_warning("%s; running without /metrics", err->message);
+	else
+		g_message("prometheus: serving /metrics on %s%s%s port %u%s",
+			  strchr(p->listen, ':') ? "[" : "", p->listen,
+			  strchr(p->listen, ':') ? "]" : "", rfm_http_port(a->http),
+			  p->tls.certificate ? " (https)" : "");
+}
+
+/* Reload: a new server only when listen, port, tls or basic_auth changed. */
+static void http_reconfigure(struct agent *a, const struct rfm_config_prometheus *old,
+			     const struct rfm_config_prometheus *p)
+{
+	g_autoptr(GError) err = NULL;
+
+	if (!rfm_http_config_changed(old, p) && (a->http || !p->port)) {
+		if (a->http && !rfm_http_reload_password(a->http, p, &err))
+			g_warning("reload: %s; the previous password stays", err->message);
+		return;
+	}
+	rfm_http_free(a->http);
+	a->http = NULL;
+	http_start(a, p);
+}
+
 /* SIGHUP: parse and validate the file; swap only if it is valid. */
 static gboolean on_reload(gpointer user_data)
 {
@@ -836,6 +923,7 @@ static gboolean on_reload(gpointer user_data)
 	cfg = config_build(a->cli, a->cfg->path, &err);
 	if (!cfg) {
 		a->reloads_failed++;
+		a->last_reload_ok = false;
 		g_warning("reload failed, the previous configuration stays in force:\n%s",
 			  err->message);
 		/* The MMDB files may have been replaced all the same. */
@@ -850,6 +938,7 @@ static gboolean on_reload(gpointer user_data)
 		g_warning("reload: ring_size, wakeup_fill, max_interfaces and attach apply at the "
 			  "next start");
 	enrich_reconfigure(a, cfg);
+	http_reconfigure(a, &a->cfg->prometheus, &cfg->prometheus);
 	if (!rfm_export_reconfigure(a->exp, &cfg->ipfix, agent_now(a), &err)) {
 		g_warning("reload: %s; the previous collectors stay", err->message);
 		g_clear_error(&err);
@@ -867,6 +956,8 @@ static gboolean on_reload(gpointer user_data)
 	a->drain_source = g_timeout_add(cfg->datapath.drain_interval_ms, on_drain, a);
 	ifaces_sync(a);
 	a->reloads_ok++;
+	a->last_reload_ok = true;
+	a->last_load_s = (double)g_get_real_time() / 1e6;
 	g_message("configuration reloaded from %s", cfg->path);
 	return G_SOURCE_CONTINUE;
 }
@@ -947,6 +1038,8 @@ int rfm_agent_main(int argc, char **argv)
 		goto out_cli;
 	}
 	rfm_log_setup(a.cfg->log.level, a.cfg->log.target);
+	a.last_load_s = (double)g_get_real_time() / 1e6;
+	a.last_reload_ok = true;
 
 	if (cli.print) {
 		a.flow_out = cli.output ? fopen(cli.output, "we") : stdout;
@@ -1016,6 +1109,7 @@ int rfm_agent_main(int argc, char **argv)
 	g_unix_signal_add(SIGTERM, on_quit, &a);
 	g_unix_signal_add(SIGHUP, on_reload, &a);
 	g_unix_signal_add(SIGUSR1, on_dump_rib, &a);
+	http_start(&a, &a.cfg->prometheus);
 	g_message("running");
 
 	g_main_loop_run(a.loop);
@@ -1036,6 +1130,8 @@ int rfm_agent_main(int argc, char **argv)
 	print_export_stats(&a, stdout);
 
 out_loop:
+	rfm_http_free(a.http);
+	a.http = NULL;
 	if (a.ring_source)
 		g_source_remove(a.ring_source);
 	/* Sessions end before the interfaces are detached: "closed (shutdown)" in the log. */

@@ -17,6 +17,7 @@
 
 #include <glib-unix.h>
 
+#include "bmp_parse.h"
 #include "config.h"
 #include "log.h"
 #include "rib.h"
@@ -336,8 +337,11 @@ static gboolean session_readable(gint fd, GIOCondition cond, gpointer user_data)
 			return session_end(s, RFM_BMP_CLOSE_ERROR, g_strerror(errno));
 		}
 		budget -= (gsize)n;
-		if (!rfm_bmp_feed_push(s->feed, buf, (gsize)n, &err))
+		if (!rfm_bmp_feed_push(s->feed, buf, (gsize)n, &err)) {
+			if (g_error_matches(err, RFM_BMP_ERROR, RFM_BMP_ERROR_TOO_LONG))
+				s->b->stats.message_size_limit++;
 			return session_end(s, RFM_BMP_CLOSE_MALFORMED, err->message);
+		}
 		if (!s->delivered && feed_delivered(s->feed)) {
 			s->delivered = true;
 			/* A working session: the next failure starts the backoff afresh. */

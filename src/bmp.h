@@ -81,10 +81,11 @@ struct rfm_bmp_stats {
 	guint32 sessions_open;
 	guint32 targets; /* configured connect targets */
 	guint64 accepted;
-	guint64 refused_allow;	  /* address not in allow */
-	guint64 refused_limit;	  /* max_sessions open */
-	guint64 connect_attempts; /* active connect() calls */
-	guint64 connect_failures; /* refused, unreachable, timed out */
+	guint64 refused_allow;	    /* address not in allow */
+	guint64 refused_limit;	    /* max_sessions open */
+	guint64 message_size_limit; /* sessions closed: a message over max_message_size */
+	guint64 connect_attempts;   /* active connect() calls */
+	guint64 connect_failures;   /* refused, unreachable, timed out */
 	guint64 closed[RFM_BMP_CLOSE_MAX];
 	guint64 bytes;
 	guint64 messages[8]; /* by BMP message type 0..6; [7] unknown types */

@@ -51,7 +51,7 @@ bool rfm_bmp_frame(const guint8 *buf, gsize len, guint32 max_len, gsize *msg_len
 		return false;
 	}
 	if (l > max_len) {
-		g_set_error(error, RFM_BMP_ERROR, RFM_BMP_ERROR_LENGTH,
+		g_set_error(error, RFM_BMP_ERROR, RFM_BMP_ERROR_TOO_LONG,
 			    "BMP message length %u > limit %u", l, max_len);
 		return false;
 	}

@@ -39,9 +39,10 @@ GQuark rfm_bmp_error_quark(void);
 
 enum rfm_bmp_error_code {
 	RFM_BMP_ERROR_VERSION,	 /* common header version is not 3: the stream is not BMP v3 */
-	RFM_BMP_ERROR_LENGTH,	 /* common header length < 6 or > the caller's maximum */
+	RFM_BMP_ERROR_LENGTH,	 /* common header length < 6, or not the message's length */
 	RFM_BMP_ERROR_TRUNCATED, /* a field runs past the end of the message */
 	RFM_BMP_ERROR_MALFORMED, /* a field has an impossible value */
+	RFM_BMP_ERROR_TOO_LONG,	 /* common header length > the caller's maximum */
 };
 
 #define RFM_BMP_VERSION	       3

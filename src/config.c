@@ -349,6 +349,54 @@ static const struct cfg_setting ipfix_settings[] = {
 static const struct cfg_table ipfix_table = CFG_TABLE(ipfix_settings, IX, ipfix_check);
 #undef IX
 
+static void prom_check(const struct cfg_group *g);
+static void prom_tls_check(const struct cfg_group *g);
+static void prom_auth_check(const struct cfg_group *g);
+
+#define PT struct rfm_config_prom_tls
+static const struct cfg_setting prom_tls_settings[] = {
+	SET_STRING("certificate", PT, certificate, NULL, "PEM certificate file (chain allowed)",
+		   .flags = CFG_NONEMPTY | CFG_INHERIT),
+	SET_STRING("key", PT, key, NULL, "PEM private key file",
+		   .flags = CFG_NONEMPTY | CFG_INHERIT),
+};
+static const struct cfg_table prom_tls_table = CFG_TABLE(prom_tls_settings, PT, prom_tls_check);
+#undef PT
+
+#define PA struct rfm_config_prom_auth
+static const struct cfg_setting prom_auth_settings[] = {
+	SET_STRING("username", PA, username, NULL, "user name scrapers must give",
+		   .flags = CFG_NONEMPTY | CFG_INHERIT),
+	SET_STRING("password_file", PA, password_file, NULL,
+		   "file holding the password (its first line), read at start and reload",
+		   .flags = CFG_NONEMPTY | CFG_INHERIT),
+};
+static const struct cfg_table prom_auth_table = CFG_TABLE(prom_auth_settings, PA, prom_auth_check);
+#undef PA
+
+static const char *const prom_labels_default[] = {"src_asn", "dst_asn", NULL};
+static const char *const prom_labels_known[] = {"src_asn",     "dst_asn",  "src_country",
+						"dst_country", "src_city", "dst_city"};
+
+#define PR struct rfm_config_prometheus
+static const struct cfg_setting prom_settings[] = {
+	SET_STRING("listen", PR, listen, "127.0.0.1", "address of the HTTP server (/metrics)"),
+	SET_UINT("port", PR, port, 9669, 0, 65535, "TCP port of the HTTP server; 0 = no server"),
+	SET_STRV("labels", PR, labels, prom_labels_default,
+		 "flow rollup labels: src_asn, dst_asn, src_country, dst_country, src_city, "
+		 "dst_city"),
+	SET_UINT("max_series", PR, max_series, 10000, 1, 10000000,
+		 "flow rollup series kept; more are counted as overflow"),
+	SET_DURATION("series_ttl", PR, series_ttl_ms, 3600000, 1000, 30U * CFG_DAY_MS,
+		     "seconds after which a flow rollup series not updated is dropped"),
+	SET_GROUP("tls", PR, tls, struct rfm_config_prom_tls, &prom_tls_table,
+		  "HTTPS: certificate and key files (both or neither)"),
+	SET_GROUP("basic_auth", PR, basic_auth, struct rfm_config_prom_auth, &prom_auth_table,
+		  "HTTP basic authentication: username and password_file (both or neither)"),
+};
+static const struct cfg_table prom_table = CFG_TABLE(prom_settings, PR, prom_check);
+#undef PR
+
 #define RC struct rfm_config
 static const struct cfg_setting root_settings[] = {
 	SET_GROUP("datapath", RC, datapath, struct rfm_config_datapath, &datapath_table,
@@ -359,6 +407,8 @@ static const struct cfg_setting root_settings[] = {
 		  "AS numbers and geography added to flow records"),
 	SET_GROUP("ipfix", RC, ipfix, struct rfm_config_ipfix, &ipfix_table,
 		  "exporting processes: IPFIX, NetFlow v9 and v5 collectors"),
+	SET_GROUP("prometheus", RC, prometheus, struct rfm_config_prometheus, &prom_table,
+		  "HTTP endpoint /metrics (Prometheus) and the flow rollup"),
 };
 static const struct cfg_table root_table = CFG_TABLE(root_settings, RC, NULL);
 #undef RC
@@ -948,6 +998,57 @@ static void bmp_check(const struct cfg_group *g)
 			cfg_group_error(g, cfg_elem(allow, i), sub,
 					"\"%s\" is not an IPv4 or IPv6 address", b->allow[i]);
 	}
+}
+
+static void prom_check(const struct cfg_group *g)
+{
+	const struct rfm_config_prometheus *p = g->obj;
+	const config_setting_t *labels = cfg_member(g, "labels");
+
+	if (cfg_valid(g, "listen") && !is_ip_literal(p->listen))
+		cfg_group_error(g, cfg_member(g, "listen"), "listen",
+				"\"%s\" is not an IPv4 or IPv6 address", p->listen);
+	if (!cfg_valid(g, "labels"))
+		return;
+	for (gsize i = 0; p->labels && p->labels[i]; i++) {
+		g_autofree char *sub = g_strdup_printf("labels[%" G_GSIZE_FORMAT "]", i);
+		bool known = false;
+
+		for (gsize k = 0; k < G_N_ELEMENTS(prom_labels_known); k++)
+			known |= strcmp(p->labels[i], prom_labels_known[k]) == 0;
+		if (!known)
+			cfg_group_error(g, cfg_elem(labels, i), sub,
+					"unknown label \"%s\" (src_asn, dst_asn, src_country, "
+					"dst_country, src_city or dst_city)",
+					p->labels[i]);
+		for (gsize j = 0; j < i; j++)
+			if (strcmp(p->labels[i], p->labels[j]) == 0)
+				cfg_group_error(g, cfg_elem(labels, i), sub,
+						"label \"%s\" given twice", p->labels[i]);
+	}
+}
+
+/* Settings a and b of group g: both or neither. */
+static void prom_pair_check(const struct cfg_group *g, const char *a, const void *va, const char *b,
+			    const void *vb)
+{
+	if (!cfg_valid(g, a) || !cfg_valid(g, b) || !va == !vb)
+		return;
+	cfg_group_error(g, cfg_member(g, va ? a : b), va ? a : b, "needs %s as well", va ? b : a);
+}
+
+static void prom_tls_check(const struct cfg_group *g)
+{
+	const struct rfm_config_prom_tls *t = g->obj;
+
+	prom_pair_check(g, "certificate", t->certificate, "key", t->key);
+}
+
+static void prom_auth_check(const struct cfg_group *g)
+{
+	const struct rfm_config_prom_auth *a = g->obj;
+
+	prom_pair_check(g, "username", a->username, "password_file", a->password_file);
 }
 
 static void bmp_connect_check(const struct cfg_group *g)

@@ -132,6 +132,36 @@ struct rfm_config_ipfix {
 	guint32 enterprise_number;   /* IPFIX PEN of rfm's own elements, default 32473 */
 };
 
+/* DOC: section prometheus.tls: HTTPS for /metrics. Both set or neither (NULL). */
+struct rfm_config_prom_tls {
+	char *certificate; /* owned, PEM file (chain allowed), or NULL */
+	char *key;	   /* owned, PEM private key file, or NULL */
+};
+
+/* DOC: section prometheus.basic_auth: HTTP basic authentication. Both set or neither (NULL). */
+struct rfm_config_prom_auth {
+	char *username;	     /* owned, or NULL */
+	char *password_file; /* owned, file holding the password (one line), or NULL */
+};
+
+#define RFM_CONFIG_PROM_LABELS_MAX 6
+
+/*
+ * DOC: section prometheus: the HTTP endpoint /metrics and the flow rollup's
+ * limits. Invariants after loading: listen is an IP literal; labels are
+ * distinct names among src_asn, dst_asn, src_country, dst_country,
+ * src_city, dst_city.
+ */
+struct rfm_config_prometheus {
+	char *listen;	       /* owned, address to listen on, default "127.0.0.1" */
+	guint32 port;	       /* 0 = no HTTP server, default 9669 */
+	char **labels;	       /* owned, rollup labels, default { "src_asn", "dst_asn" } */
+	guint32 max_series;    /* rollup series, 1 .. 10000000, default 10000 */
+	guint32 series_ttl_ms; /* a series not updated for this long is dropped, default 1 h */
+	struct rfm_config_prom_tls tls;
+	struct rfm_config_prom_auth basic_auth;
+};
+
 /* DOC: a whole configuration. Owned by whoever loaded it; never changed after loading. */
 struct rfm_config {
 	char *path; /* owned, file (or name) it was read from; NULL from rfm_config_new_default() */
@@ -140,6 +170,7 @@ struct rfm_config {
 	struct rfm_config_log log;
 	struct rfm_config_enrich enrich;
 	struct rfm_config_ipfix ipfix;
+	struct rfm_config_prometheus prometheus;
 };
 
 /*

@@ -409,10 +409,10 @@ static void test_frame(void)
 	g_clear_error(&err);
 	/* Oversized length field: refused before any of it is buffered. */
 	g_assert_false(rfm_bmp_frame(huge, 5, MAX_MSG, &n, &err));
-	g_assert_error(err, RFM_BMP_ERROR, RFM_BMP_ERROR_LENGTH);
+	g_assert_error(err, RFM_BMP_ERROR, RFM_BMP_ERROR_TOO_LONG);
 	g_clear_error(&err);
 	g_assert_false(rfm_bmp_frame(good, sizeof(good), 5, &n, &err));
-	g_assert_error(err, RFM_BMP_ERROR, RFM_BMP_ERROR_LENGTH);
+	g_assert_error(err, RFM_BMP_ERROR, RFM_BMP_ERROR_TOO_LONG);
 }
 
 static void test_initiation_termination(void)

@@ -70,10 +70,10 @@ static void test_unknown_section(void)
 {
 	assert_invalid(DP_MIN "\nipfix_typo = { port = 4739; };\n",
 		       "test.conf:3: ipfix_typo: unknown section (sections are: datapath, flows, "
-		       "log, enrich, ipfix)");
+		       "log, enrich, ipfix, prometheus)");
 	assert_invalid(DP_MIN "sampling = 10;\n",
 		       "test.conf:2: sampling: unknown section (sections are: datapath, flows, "
-		       "log, enrich, ipfix)");
+		       "log, enrich, ipfix, prometheus)");
 }
 
 static void test_wrong_type(void)
@@ -857,6 +857,82 @@ static void test_ipfix_all_errors(void)
 	g_assert_true(g_str_has_prefix(lines[4], "test.conf:10: ipfix.enterprise_number: "));
 }
 
+static void test_prom_defaults(void)
+{
+	struct rfm_config *cfg = load_ok(DP_MIN);
+	const struct rfm_config_prometheus *p = &cfg->prometheus;
+
+	g_assert_cmpstr(p->listen, ==, "127.0.0.1");
+	g_assert_cmpuint(p->port, ==, 9669);
+	g_assert_cmpuint(g_strv_length(p->labels), ==, 2);
+	g_assert_cmpstr(p->labels[0], ==, "src_asn");
+	g_assert_cmpstr(p->labels[1], ==, "dst_asn");
+	g_assert_cmpuint(p->max_series, ==, 10000);
+	g_assert_cmpuint(p->series_ttl_ms, ==, 3600000);
+	g_assert_null(p->tls.certificate);
+	g_assert_null(p->tls.key);
+	g_assert_null(p->basic_auth.username);
+	g_assert_null(p->basic_auth.password_file);
+	rfm_config_free(cfg);
+}
+
+static void test_prom_values(void)
+{
+	struct rfm_config *cfg = load_ok(
+		DP_MIN "prometheus = { listen = \"::1\"; port = 0;\n"
+		       "  labels = [ \"dst_city\", \"src_country\" ]; max_series = 10000000;\n"
+		       "  series_ttl = 1.5;\n"
+		       "  tls = { certificate = \"/c.pem\"; key = \"/k.pem\"; };\n"
+		       "  basic_auth = { username = \"u\"; password_file = \"/p\"; }; };\n");
+	const struct rfm_config_prometheus *p = &cfg->prometheus;
+	g_autoptr(GString) out = g_string_new(NULL);
+
+	g_assert_cmpstr(p->listen, ==, "::1");
+	g_assert_cmpuint(p->port, ==, 0);
+	g_assert_cmpstr(p->labels[0], ==, "dst_city");
+	g_assert_cmpstr(p->labels[1], ==, "src_country");
+	g_assert_null(p->labels[2]);
+	g_assert_cmpuint(p->max_series, ==, 10000000);
+	g_assert_cmpuint(p->series_ttl_ms, ==, 1500);
+	g_assert_cmpstr(p->tls.certificate, ==, "/c.pem");
+	g_assert_cmpstr(p->tls.key, ==, "/k.pem");
+	g_assert_cmpstr(p->basic_auth.username, ==, "u");
+	g_assert_cmpstr(p->basic_auth.password_file, ==, "/p");
+	assert_round_trip(cfg);
+	rfm_config_print(cfg, out);
+	g_assert_nonnull(strstr(out->str, "\t\tpassword_file = \"/p\";\n"));
+	rfm_config_free(cfg);
+}
+
+static void test_prom_errors(void)
+{
+	assert_invalid(DP_MIN "prometheus = {\n  lisen = \"::1\";\n};\n",
+		       "test.conf:3: prometheus.lisen: unknown setting (did you mean listen?)");
+	assert_invalid(DP_MIN "prometheus = { port = \"9669\"; };\n",
+		       "test.conf:2: prometheus.port: wrong type: expected an integer, got a "
+		       "string");
+	assert_invalid(DP_MIN "prometheus = { port = 65536; };\n",
+		       "test.conf:2: prometheus.port: 65536 is out of range (0..65535)");
+	assert_invalid(DP_MIN "prometheus = { max_series = 0; };\n",
+		       "test.conf:2: prometheus.max_series: 0 is out of range (1..10000000)");
+	assert_invalid(DP_MIN "prometheus = { series_ttl = 0; };\n",
+		       "test.conf:2: prometheus.series_ttl: 0 is out of range (1..2592000 s)");
+	assert_invalid(DP_MIN "prometheus = { listen = \"localhost\"; };\n",
+		       "test.conf:2: prometheus.listen: \"localhost\" is not an IPv4 or IPv6 "
+		       "address");
+	assert_invalid(DP_MIN "prometheus = {\n labels = [ \"src_asn\",\n \"proto\" ]; };\n",
+		       "test.conf:4: prometheus.labels[1]: unknown label \"proto\" (src_asn, "
+		       "dst_asn, src_country, dst_country, src_city or dst_city)");
+	assert_invalid(DP_MIN "prometheus = { labels = [ \"src_asn\", \"src_asn\" ]; };\n",
+		       "test.conf:2: prometheus.labels[1]: label \"src_asn\" given twice");
+	assert_invalid(DP_MIN "prometheus = { tls = {\n certificate = \"/c\"; }; };\n",
+		       "test.conf:3: prometheus.tls.certificate: needs key as well");
+	assert_invalid(DP_MIN "prometheus = { basic_auth = {\n password_file = \"/p\"; }; };\n",
+		       "test.conf:3: prometheus.basic_auth.password_file: needs username as well");
+	assert_invalid(DP_MIN "prometheus = { tls = { key = \"\"; certificate = \"/c\"; }; };\n",
+		       "test.conf:2: prometheus.tls.key: must not be empty");
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -894,5 +970,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/config/ipfix/error/v5-domain", test_ipfix_conflict_v5_domain);
 	g_test_add_func("/config/ipfix/error/duplicate", test_ipfix_conflict_duplicate);
 	g_test_add_func("/config/ipfix/error/all-reported", test_ipfix_all_errors);
+	g_test_add_func("/config/prometheus/defaults", test_prom_defaults);
+	g_test_add_func("/config/prometheus/values", test_prom_values);
+	g_test_add_func("/config/prometheus/errors", test_prom_errors);
 	return g_test_run();
 }

@@ -727,10 +727,9 @@ static double time_lookups(const struct lookup_ctx *c, int version, const guint8
 			acc += rfm_lpm_lookup(lpm, a, &plen) + plen;
 			break;
 		case LK_RIB:
-			/* What enrich.c reads of a match: the attribute set is touched. */
+			/* What enrich.c reads of a match. */
 			if (rfm_rib_lookup(c->rib, version, a, false, &m))
-				acc += m.attrs->origin_as + m.attrs->first_as +
-				       m.attrs->next_hop[15] + m.plen;
+				acc += m.origin_as + m.first_as + m.next_hop[15] + m.plen;
 			break;
 		}
 	}

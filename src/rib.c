@@ -15,9 +15,10 @@
  *     when none is alive), and an entry, found by prefix in entry_index,
  *     lists its paths.
  * An attribute set belongs to one peer (sets are interned per peer), so the
- * set names the peer as well: a lookup is one LPM walk and one read of a
- * 64-byte line of the set. The value changes only when the prefix's routes
- * do.
+ * set names the peer as well: a lookup is one LPM walk and one read of the
+ * set's 32-byte side part, which holds what enrichment needs (origin AS,
+ * first AS, next hop) and the peer. The value changes only when the
+ * prefix's routes do.
  *
  * A Peer Down takes O(1): the peer is marked dead, and lookups skip the
  * routes whose set's peer is dead (looking at the other routes of the
@@ -52,16 +53,20 @@ enum peer_state { PEER_FREE = 0, PEER_LIVE = 1, PEER_DEAD = 2 };
  * DOC: a pool of fixed-size elements addressed by guint32 index, 0 never
  * handed out, in chunks of 1 << shift elements that never move (an
  * element's address stays valid while others come and go). A free element
- * is on the free list, linked through its first 4 bytes. Every chunk goes
- * back when the last element is released. Owned by the RIB.
+ * is on the free list, linked through its first 4 bytes. With side_size,
+ * each element has a second part of that size in side chunks, packed apart
+ * from the first (the small part of an element that lookups read). Every
+ * chunk goes back when the last element is released. Owned by the RIB.
  */
 struct slab {
 	guint8 **chunks; /* owned, each size << shift bytes, aligned to align */
+	guint8 **side;	 /* owned, each side_size << shift bytes, 64-byte aligned; or NULL */
 	guint32 nchunks, cap;
 	guint32 top;  /* indexes handed out so far, 0 included */
 	guint32 free; /* first free element, or NIL */
 	guint32 used;
 	guint32 size;
+	guint32 side_size;
 	guint32 shift;
 	guint32 align;
 };
@@ -81,12 +86,10 @@ struct index {
 };
 
 /*
- * DOC: an interned attribute set of one peer: a 128-byte slot of rib.sets,
- * 64-byte aligned, so that what a lookup reads (peer, and origin_as to
- * next_hop of a) is one cache line. The arrays of a live in words when
- * they fit, else in a block of their own (owned; "spilled"). refs counts
- * the routes that use the set; it goes with the last. hash covers peer and
- * a.
+ * DOC: an interned attribute set of one peer: a 128-byte slot of rib.sets.
+ * The arrays of a live in words when they fit, else in a block of their
+ * own (owned; "spilled"). refs counts the routes that use the set; it goes
+ * with the last. hash covers peer and a. Its side part is a struct set_hot.
  */
 struct attr_set {
 	guint32 peer; /* free list link when unused */
@@ -96,9 +99,23 @@ struct attr_set {
 	guint32 words[SET_WORDS];
 };
 G_STATIC_ASSERT(sizeof(struct attr_set) == 128);
-G_STATIC_ASSERT(G_STRUCT_OFFSET(struct attr_set, a) +
-			G_STRUCT_OFFSET(struct rfm_rib_attrs, next_hop) + 16 <=
-		64);
+
+/*
+ * DOC: the side part of a set: copies of what a lookup returns besides the
+ * set's address, 32 bytes a set (two a cache line, 10 MiB for the sets of a
+ * full table, of which the popular ones stay in cache), so that a lookup
+ * reads this rather than the 128-byte slot. Written with the set, never
+ * changed.
+ */
+struct set_hot {
+	guint32 peer;
+	guint32 origin_as;
+	guint32 first_as;
+	guint8 nh_version;
+	guint8 pad[3];
+	guint8 next_hop[16];
+};
+G_STATIC_ASSERT(sizeof(struct set_hot) == 32);
 
 /*
  * DOC: the routes of a prefix that has several, or one with a path id: a
@@ -186,25 +203,35 @@ struct rfm_rib {
 
 /* --- slabs and indexes ---------------------------------------------------- */
 
-static void slab_init(struct slab *s, guint32 size, guint32 shift, guint32 align)
+static void slab_init(struct slab *s, guint32 size, guint32 side_size, guint32 shift, guint32 align)
 {
 	memset(s, 0, sizeof(*s));
 	s->size = size;
+	s->side_size = side_size;
 	s->shift = shift;
 	s->align = align;
 }
 
 static void slab_fini(struct slab *s)
 {
-	for (guint32 i = 0; i < s->nchunks; i++)
+	for (guint32 i = 0; i < s->nchunks; i++) {
 		g_aligned_free(s->chunks[i]);
+		if (s->side)
+			g_aligned_free(s->side[i]);
+	}
 	g_free(s->chunks);
-	slab_init(s, s->size, s->shift, s->align);
+	g_free(s->side);
+	slab_init(s, s->size, s->side_size, s->shift, s->align);
 }
 
 static inline void *slab_at(const struct slab *s, guint32 i)
 {
 	return s->chunks[i >> s->shift] + (gsize)(i & ((1U << s->shift) - 1)) * s->size;
+}
+
+static inline void *slab_side_at(const struct slab *s, guint32 i)
+{
+	return s->side[i >> s->shift] + (gsize)(i & ((1U << s->shift) - 1)) * s->side_size;
 }
 
 /* A zeroed element. */
@@ -221,13 +248,20 @@ static guint32 slab_alloc(struct slab *s)
 			if (s->nchunks == s->cap) {
 				s->cap = MAX(2 * s->cap, 16U);
 				s->chunks = g_renew(guint8 *, s->chunks, s->cap);
+				if (s->side_size)
+					s->side = g_renew(guint8 *, s->side, s->cap);
 			}
+			if (s->side_size)
+				s->side[s->nchunks] =
+					g_aligned_alloc(1U << s->shift, s->side_size, 64);
 			s->chunks[s->nchunks++] =
 				g_aligned_alloc(1U << s->shift, s->size, s->align);
 		}
 	}
 	s->used++;
 	memset(slab_at(s, i), 0, s->size);
+	if (s->side_size)
+		memset(slab_side_at(s, i), 0, s->side_size);
 	return i;
 }
 
@@ -241,7 +275,8 @@ static void slab_release(struct slab *s, guint32 i)
 
 static gsize slab_memory(const struct slab *s)
 {
-	return ((gsize)s->nchunks << s->shift) * s->size + s->cap * sizeof(*s->chunks);
+	return ((gsize)s->nchunks << s->shift) * (s->size + s->side_size) +
+	       s->cap * sizeof(*s->chunks) * (s->side_size ? 2 : 1);
 }
 
 static guint32 index_hash(const struct index *x, guint32 id)
@@ -316,6 +351,11 @@ static inline struct attr_set *set_at(const struct rfm_rib *rib, guint32 i)
 	return slab_at(&rib->sets, i);
 }
 
+static inline struct set_hot *hot_at(const struct rfm_rib *rib, guint32 i)
+{
+	return slab_side_at(&rib->sets, i);
+}
+
 static inline struct entry *entry_at(const struct rfm_rib *rib, guint32 i)
 {
 	return slab_at(&rib->entries, i);
@@ -339,7 +379,7 @@ static bool peer_is_live(const struct rfm_rib *rib, guint32 id)
 /* Whether set (NIL allowed) is a live route's: its peer is up. */
 static inline bool set_live(const struct rfm_rib *rib, guint32 set)
 {
-	return set != NIL && peer_at(rib, set_at(rib, set)->peer)->state == PEER_LIVE;
+	return set != NIL && peer_at(rib, hot_at(rib, set)->peer)->state == PEER_LIVE;
 }
 
 static int table_of(guint8 view)
@@ -415,6 +455,7 @@ static guint32 set_intern(struct rfm_rib *rib, guint32 peer, const struct rfm_ri
 {
 	const struct index *x = &rib->set_index;
 	guint32 h = (attrs_hash(a) ^ peer) * 16777619U, words = set_words(a), id;
+	struct set_hot *hot;
 	struct attr_set *s;
 	guint32 *w;
 
@@ -445,6 +486,12 @@ static guint32 set_intern(struct rfm_rib *rib, guint32 peer, const struct rfm_ri
 	w += a->community_count;
 	copy_words(w, a->large_communities, 3U * a->large_community_count);
 	s->a.large_communities = w;
+	hot = hot_at(rib, id);
+	hot->peer = peer;
+	hot->origin_as = a->origin_as;
+	hot->first_as = a->first_as;
+	hot->nh_version = a->nh_version;
+	memcpy(hot->next_hop, a->next_hop, 16);
 	index_insert(&rib->set_index, id, h);
 	rib->stats.attr_sets++;
 	return id;
@@ -826,16 +873,21 @@ bool rfm_rib_withdraw(struct rfm_rib *rib, guint32 peer_id, int version, const g
 	return false;
 }
 
-static void match_fill(const struct rfm_rib *rib, guint32 set, guint8 plen,
-		       struct rfm_rib_match *out)
+/* Reads the set's side part only: the address of the attributes is computed, not read. */
+static inline void match_fill(const struct rfm_rib *rib, guint32 set, guint8 plen,
+			      struct rfm_rib_match *out)
 {
-	const struct attr_set *s = set_at(rib, set);
-	const struct peer *pe = peer_at(rib, s->peer);
+	const struct set_hot *hot = hot_at(rib, set);
+	const struct peer *pe = peer_at(rib, hot->peer);
 
-	out->attrs = &s->a;
+	out->attrs = &set_at(rib, set)->a;
 	out->peer = &pe->key;
 	out->peer_as = pe->peer_as;
 	out->plen = plen;
+	out->origin_as = hot->origin_as;
+	out->first_as = hot->first_as;
+	out->nh_version = hot->nh_version;
+	memcpy(out->next_hop, hot->next_hop, 16);
 }
 
 /*
@@ -1188,10 +1240,10 @@ struct rfm_rib *rfm_rib_new(const struct rfm_rib_options *opts)
 		rib->lpm[t][0] = rfm_lpm_new(4);
 		rib->lpm[t][1] = rfm_lpm_new(6);
 	}
-	/* Chunks of 512, 256 and 192 KiB. */
-	slab_init(&rib->sets, sizeof(struct attr_set), 12, 64);
-	slab_init(&rib->entries, sizeof(struct entry), 13, 8);
-	slab_init(&rib->paths, sizeof(struct path), 14, 8);
+	/* Chunks of 512 (and 128), 256 and 192 KiB. */
+	slab_init(&rib->sets, sizeof(struct attr_set), sizeof(struct set_hot), 12, 64);
+	slab_init(&rib->entries, sizeof(struct entry), 0, 13, 8);
+	slab_init(&rib->paths, sizeof(struct path), 0, 14, 8);
 	rib->set_index.elems = &rib->sets;
 	rib->set_index.hash_off = G_STRUCT_OFFSET(struct attr_set, hash);
 	rib->entry_index.elems = &rib->entries;

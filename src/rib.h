@@ -101,14 +101,21 @@ struct rfm_rib_stats {
 };
 
 /*
- * The route selected for an address. Pointers valid until the RIB changes
- * (the sweep, which runs from the main loop, changes it too).
+ * DOC: the route selected for an address. Pointers valid until the RIB
+ * changes (the sweep, which runs from the main loop, changes it too).
+ * origin_as, first_as, nh_version and next_hop are copies of those of
+ * attrs, which the lookup had at hand: reading them costs nothing more,
+ * while reading through attrs costs another memory access.
  */
 struct rfm_rib_match {
 	const struct rfm_rib_attrs *attrs;
 	const struct rfm_rib_peer_key *peer;
 	guint32 peer_as;
+	guint32 origin_as;
+	guint32 first_as;
 	guint8 plen;
+	guint8 nh_version;
+	guint8 next_hop[16];
 };
 
 struct rfm_rib;
@@ -154,8 +161,8 @@ bool rfm_rib_withdraw(struct rfm_rib *rib, guint32 peer_id, int version, const g
 /*
  * The selected route covering addr (4 or 16 bytes per version, 4 or 6);
  * the default route only when use_default. Returns false when none. Reads
- * the LPM table and one attribute set, nothing else, unless some prefix on
- * the way holds dead peers' routes the sweep has not freed yet.
+ * the LPM table and 32 bytes of one attribute set, nothing else, unless
+ * some prefix on the way holds dead peers' routes the sweep has not freed.
  */
 bool rfm_rib_lookup(const struct rfm_rib *rib, int version, const guint8 *addr, bool use_default,
 		    struct rfm_rib_match *out);

@@ -1947,6 +1947,12 @@ static bool diff_check_lookup(struct diff *d)
 	}
 	found = rfm_rib_lookup(d->rib, version, a, use_default, &m);
 	inet_ntop(version == 4 ? AF_INET : AF_INET6, a, buf, sizeof(buf));
+	/* The match's copies are those of its attributes. */
+	if (found &&
+	    (m.origin_as != m.attrs->origin_as || m.first_as != m.attrs->first_as ||
+	     m.nh_version != m.attrs->nh_version || memcmp(m.next_hop, m.attrs->next_hop, 16)))
+		return diff_fail(d, "lookup %s: the match's copies differ from its attributes",
+				 buf);
 	if (found != (best >= 0))
 		return diff_fail(d, "lookup %s%s: rib %s, reference %s", buf,
 				 use_default ? " (default)" : "", found ? "found" : "none",

@@ -274,6 +274,9 @@ bool rfm_bmp_feed_file(struct rfm_rib *rib, guint32 session, const char *path, G
 		return false;
 	f = rfm_bmp_feed_new(rib, session, 16U << 20);
 	ok = rfm_bmp_feed_push(f, (const guint8 *)data, len, error);
+	/* Offline, no main loop runs the RIB's sweep: free what Peer Downs left now. */
+	while (rfm_rib_sweep_step(rib))
+		;
 	if (ok && rfm_bmp_feed_pending(f)) {
 		g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
 			    "%s: ends inside a BMP message (%" G_GSIZE_FORMAT " bytes left)", path,

@@ -19,12 +19,13 @@ static void enrich_addr(const struct rfm_enricher *e, const guint8 *addr, int ve
 	*routed = e->rib && rfm_rib_lookup(e->rib, version, addr, e->use_default_route, route);
 	if (e->geoip)
 		have_geo = rfm_geoip_lookup(e->geoip, addr, version, &geo);
+	/* The match's copies of the attributes: reading them costs no memory access. */
 	if (*routed) {
 		*plen = route->plen;
-		*first_as = route->attrs->first_as;
+		*first_as = route->first_as;
 	}
-	if (*routed && route->attrs->origin_as) {
-		*asn = route->attrs->origin_as;
+	if (*routed && route->origin_as) {
+		*asn = route->origin_as;
 		*source = RFM_ASN_RIB;
 	} else if (have_geo && geo.asn) {
 		*asn = geo.asn;
@@ -52,9 +53,9 @@ void rfm_enrich_record(const struct rfm_enricher *e, const struct rfm_flow_recor
 	enrich_addr(e, k->dst_addr, k->ip_version, &out->dst_asn, &out->dst_asn_source,
 		    &out->dst_prefix_len, &out->dst_as_name, &out->dst_city, out->dst_country,
 		    &out->next_as, &dst_route, &dst_routed);
-	if (dst_routed && dst_route.attrs->nh_version) {
-		memcpy(out->bgp_next_hop, dst_route.attrs->next_hop, 16);
-		out->bgp_next_hop_version = dst_route.attrs->nh_version;
+	if (dst_routed && dst_route.nh_version) {
+		memcpy(out->bgp_next_hop, dst_route.next_hop, 16);
+		out->bgp_next_hop_version = dst_route.nh_version;
 	}
 }
 

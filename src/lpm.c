@@ -18,6 +18,10 @@
  * prefix length below it or a leaf (an IPv4 /24: one more), and the value
  * of the longest match last. Inserting or removing a prefix copies the child
  * block of one node or the value block of another, at most 64 entries.
+ *
+ * Walks go in (address, length) order and resume after any prefix, so that
+ * a caller can visit a large table a bounded batch at a time while it
+ * changes the table between batches (the RIB's sweep of a peer's routes).
  */
 #include "lpm.h"
 
@@ -116,13 +120,19 @@ struct lpm_short {
 	guint32 count;
 };
 
-/* DOC: a table. Owned by its creator. count = prefixes in the trie + shorts->count. */
+/*
+ * DOC: a table. Owned by its creator. count = prefixes in the trie +
+ * shorts->count. Bit i of starts is set when some prefix starts in root
+ * slot i: the slot is not empty, or a short prefix has its first address
+ * there; walks skip the other slots a word at a time.
+ */
 struct rfm_lpm {
 	guint8 family;	  /* 4 or 6 */
 	guint8 maxlen;	  /* 32 or 128 */
 	guint8 root_bits; /* ROOT_BITS_4 or ROOT_BITS_6 */
 	guint32 count;
 	struct lpm_node *root;	  /* owned, 1 << root_bits slots; NULL when the trie is empty */
+	guint64 *starts;	  /* owned, a bit per root slot; NULL when the table is empty */
 	struct lpm_short *shorts; /* owned; NULL when there is no short prefix */
 	struct lpm_pool nodes;	  /* struct lpm_node */
 	struct lpm_pool values;	  /* guint32 */
@@ -130,7 +140,27 @@ struct rfm_lpm {
 
 /* --- bits ----------------------------------------------------------------- */
 
-/* Without the instruction (-mpopcnt), GCC would call libgcc for each of these. */
+/*
+ * The lookups, each compiled twice on x86-64 builds for the baseline (no
+ * POPCNT): once as they are, once for CPUs with POPCNT (every x86-64 CPU
+ * since 2008), chosen once at load time (an ifunc). GCC turns popcount()
+ * below into the instruction in the second; it was a third of the time of
+ * an IPv6 lookup inside the table.
+ */
+#if defined(__x86_64__) && !defined(__POPCNT__) && defined(__has_attribute)
+#if __has_attribute(target_clones)
+#define LPM_LOOKUP_CLONES __attribute__((target_clones("default", "popcnt")))
+#endif
+#endif
+#ifndef LPM_LOOKUP_CLONES
+#define LPM_LOOKUP_CLONES
+#endif
+
+/*
+ * Without the instruction (-mpopcnt), GCC would call libgcc for
+ * __builtin_popcountll(); it recognises this sequence and emits the
+ * instruction where the target has it.
+ */
 static inline guint popcount(guint64 x)
 {
 #ifdef __POPCNT__
@@ -251,6 +281,17 @@ static void key_set(struct lpm_key *k, guint depth, guint n, guint v)
 
 	if (n) /* else shift may be 64 (depth 64) */
 		*w = (*w & ~(below(n) << shift)) | (guint64)v << shift;
+}
+
+/*
+ * Set the chunk of k at depth to c. The last IPv6 chunk (depth 124) has 4
+ * bits: the 2 low bits of c, beyond bit 128, are 0 there for every prefix.
+ */
+static void key_set_chunk(struct lpm_key *k, guint depth, guint c)
+{
+	guint n = MIN(STRIDE, 128 - depth);
+
+	key_set(k, depth, n, c >> (STRIDE - n));
 }
 
 static inline guint root_index(const struct rfm_lpm *t, const struct lpm_key *k)
@@ -618,21 +659,34 @@ void rfm_lpm_free(struct rfm_lpm *t)
 	pool_fini(&t->nodes);
 	pool_fini(&t->values);
 	g_free(t->root);
+	g_free(t->starts);
 	shorts_free(t->shorts);
 	g_free(t);
 }
 
-guint32 rfm_lpm_insert(struct rfm_lpm *t, const guint8 *addr, guint8 plen, guint32 value)
+/* Keep bit top of starts true to the DOC of struct rfm_lpm. */
+static void starts_update(struct rfm_lpm *t, guint top)
 {
+	bool used = t->root && (t->root[top].prefixes || t->root[top].children);
+	guint bits = t->root_bits;
+
+	/* A short prefix of length plen starts at a slot that is a multiple of 2^(bits - plen). */
+	for (guint plen = top ? bits - (guint)__builtin_ctz(top) : 0;
+	     !used && t->shorts && plen < bits; plen++)
+		used = t->shorts->exact[short_index(t, top, plen)] != 0;
+	if (used)
+		t->starts[top / 64] |= bit(top % 64);
+	else
+		t->starts[top / 64] &= ~bit(top % 64);
+}
+
+static guint32 trie_insert(struct rfm_lpm *t, const struct lpm_key *kp, guint plen, guint32 value)
+{
+	struct lpm_key k = *kp;
 	guint depth, pos;
 	struct lpm_node *nd;
-	struct lpm_key k;
 	guint32 old, *v;
 
-	g_return_val_if_fail(t && addr && plen <= t->maxlen && value, 0);
-	key_load(t, &k, addr, plen);
-	if (plen < t->root_bits)
-		return short_insert(t, &k, plen, value);
 	if (!t->root) {
 		t->root = g_new(struct lpm_node, 1U << t->root_bits);
 		for (guint i = 0; i < 1U << t->root_bits; i++)
@@ -676,18 +730,29 @@ guint32 rfm_lpm_insert(struct rfm_lpm *t, const guint8 *addr, guint8 plen, guint
 	return 0;
 }
 
-guint32 rfm_lpm_remove(struct rfm_lpm *t, const guint8 *addr, guint8 plen)
+guint32 rfm_lpm_insert(struct rfm_lpm *t, const guint8 *addr, guint8 plen, guint32 value)
+{
+	struct lpm_key k;
+	guint32 old;
+
+	g_return_val_if_fail(t && addr && plen <= t->maxlen && value, 0);
+	key_load(t, &k, addr, plen);
+	if (!t->starts)
+		t->starts = g_new0(guint64, MAX(1U, (1U << t->root_bits) / 64));
+	old = plen < t->root_bits ? short_insert(t, &k, plen, value)
+				  : trie_insert(t, &k, plen, value);
+	starts_update(t, root_index(t, &k));
+	return old;
+}
+
+static guint32 trie_remove(struct rfm_lpm *t, const struct lpm_key *kp, guint plen)
 {
 	struct lpm_node *path[LEVELS_MAX], *nd;
 	guint chunks[LEVELS_MAX], depth, pos;
-	struct lpm_key k;
+	struct lpm_key k = *kp;
 	int level = 0;
 	guint32 old;
 
-	g_return_val_if_fail(t && addr && plen <= t->maxlen, 0);
-	key_load(t, &k, addr, plen);
-	if (plen < t->root_bits)
-		return short_remove(t, &k, plen);
 	if (!t->root)
 		return 0;
 	nd = &t->root[root_index(t, &k)];
@@ -726,7 +791,22 @@ guint32 rfm_lpm_remove(struct rfm_lpm *t, const guint8 *addr, guint8 plen)
 	return old;
 }
 
-guint32 rfm_lpm_get(const struct rfm_lpm *t, const guint8 *addr, guint8 plen)
+guint32 rfm_lpm_remove(struct rfm_lpm *t, const guint8 *addr, guint8 plen)
+{
+	struct lpm_key k;
+	guint32 old;
+
+	g_return_val_if_fail(t && addr && plen <= t->maxlen, 0);
+	key_load(t, &k, addr, plen);
+	old = plen < t->root_bits ? short_remove(t, &k, plen) : trie_remove(t, &k, plen);
+	if (old && !t->count)
+		g_clear_pointer(&t->starts, g_free);
+	else if (old)
+		starts_update(t, root_index(t, &k));
+	return old;
+}
+
+LPM_LOOKUP_CLONES guint32 rfm_lpm_get(const struct rfm_lpm *t, const guint8 *addr, guint8 plen)
 {
 	const struct lpm_node *nd;
 	struct lpm_key k;
@@ -767,8 +847,8 @@ guint32 rfm_lpm_lookup(const struct rfm_lpm *t, const guint8 *addr, guint8 *plen
  * soon as the match is seen, while the walk goes on. A match shorter than
  * min_plen means every match is shorter.
  */
-guint32 rfm_lpm_lookup_min(const struct rfm_lpm *t, const guint8 *addr, guint8 min_plen,
-			   guint8 *plen)
+LPM_LOOKUP_CLONES guint32 rfm_lpm_lookup_min(const struct rfm_lpm *t, const guint8 *addr,
+					     guint8 min_plen, guint8 *plen)
 {
 	const struct lpm_node *nd, *best = NULL, *leaf = NULL;
 	guint depth, best_depth = 0, best_pos = 0, len;
@@ -815,6 +895,57 @@ guint32 rfm_lpm_lookup_min(const struct rfm_lpm *t, const guint8 *addr, guint8 m
 	return v;
 }
 
+/*
+ * Every prefix covering addr of length min_plen or more: shorts in length
+ * order, then the covering bits of each node on the path (one per length,
+ * in length order), then a covering leaf. Longest first on output.
+ */
+LPM_LOOKUP_CLONES guint rfm_lpm_lookup_all(const struct rfm_lpm *t, const guint8 *addr,
+					   guint8 min_plen, guint32 *values, guint8 *plens,
+					   guint max)
+{
+	guint32 v[129];
+	guint8 l[129];
+	const struct lpm_node *nd;
+	struct lpm_key k;
+	guint n = 0, out = 0, depth;
+
+	g_return_val_if_fail(t && addr && (values || !max) && (plens || !max), 0);
+	key_load(t, &k, addr, t->maxlen);
+	for (guint len = 0; t->shorts && len < t->root_bits; len++) {
+		guint32 x = t->shorts->exact[short_index(t, root_index(t, &k), len)];
+
+		if (x) {
+			v[n] = x;
+			l[n++] = (guint8)len;
+		}
+	}
+	for (nd = t->root ? &t->root[root_index(t, &k)] : NULL, depth = t->root_bits; nd;
+	     depth += STRIDE) {
+		guint c = key_chunk(&k, depth);
+
+		if (is_leaf(nd)) {
+			if (key_covers(&nd->key, leaf_plen(nd), &k)) {
+				v[n] = leaf_value(nd);
+				l[n++] = (guint8)leaf_plen(nd);
+			}
+			break;
+		}
+		for (guint64 m = nd->prefixes & cover_mask(c); m; m &= m - 1) {
+			guint pos = (guint)__builtin_ctzll(m);
+
+			v[n] = *node_value(t, nd, pos);
+			l[n++] = (guint8)(depth + pos_len(pos));
+		}
+		nd = nd->children & bit(c) ? child_of(t, nd, c) : NULL;
+	}
+	while (n-- > 0 && out < max && l[n] >= min_plen) {
+		values[out] = v[n];
+		plens[out++] = l[n];
+	}
+	return out;
+}
+
 guint32 rfm_lpm_count(const struct rfm_lpm *t)
 {
 	g_return_val_if_fail(t, 0);
@@ -831,66 +962,148 @@ gsize rfm_lpm_memory(const struct rfm_lpm *t)
 	       (t->shorts ? sizeof(*t->shorts) + (slots - 1) * sizeof(guint32) +
 				    slots * (sizeof(guint32) + sizeof(guint8))
 			  : 0) +
-	       pool_memory(&t->nodes) + pool_memory(&t->values);
+	       (t->starts ? MAX(1U, slots / 64) * sizeof(guint64) : 0) + pool_memory(&t->nodes) +
+	       pool_memory(&t->values);
 }
+
+/* --- ordered walk ---------------------------------------------------------- */
 
 typedef void (*lpm_fn)(const guint8 *addr, guint8 plen, guint32 value, void *ud);
 
-/* Every prefix under slot nd at depth, whose path is k; k is restored on return. */
-static void walk(const struct rfm_lpm *t, const struct lpm_node *nd, guint depth, struct lpm_key *k,
-		 lpm_fn fn, void *ud)
+/*
+ * DOC: one rfm_lpm_walk(). Prefixes go out in (address, length) order:
+ * the order of their keys, and for one key the shorter first. Only those
+ * after the cursor (after, after_plen) when has_after, and at most left.
+ */
+struct walk_state {
+	const struct rfm_lpm *t;
+	struct lpm_key after;
+	guint after_plen;
+	bool has_after;
+	guint left;
+	lpm_fn fn;
+	void *ud;
+};
+
+static bool walk_is_after(const struct walk_state *w, const struct lpm_key *k, guint plen)
+{
+	if (!w->has_after)
+		return true;
+	if (k->hi != w->after.hi)
+		return k->hi > w->after.hi;
+	if (k->lo != w->after.lo)
+		return k->lo > w->after.lo;
+	return plen > w->after_plen;
+}
+
+/* Whether every prefix inside block k/depth (k zero beyond depth) comes before the cursor. */
+static bool walk_block_before(const struct walk_state *w, const struct lpm_key *k, guint depth)
+{
+	struct lpm_key last = *k;
+
+	if (!w->has_after)
+		return false;
+	if (depth < 64) {
+		last.hi |= ~word_mask(depth);
+		last.lo = ~(guint64)0;
+	} else {
+		last.lo |= ~word_mask(depth - 64);
+	}
+	return last.hi < w->after.hi || (last.hi == w->after.hi && last.lo < w->after.lo);
+}
+
+static void walk_emit(struct walk_state *w, const struct lpm_key *k, guint plen, guint32 v)
 {
 	guint8 addr[16];
-	guint32 i = nd->value;
 
+	if (!w->left || !walk_is_after(w, k, plen))
+		return;
+	key_store(w->t, k, addr);
+	w->left--;
+	w->fn(addr, (guint8)plen, v, w->ud);
+}
+
+/*
+ * The prefixes under slot nd at depth, whose path is k (zero beyond depth;
+ * restored on return). The prefixes of a node that start at chunk x (the
+ * one of length r at x when x is a multiple of 2^(6 - r)) come before
+ * child x, whose prefixes all start there too and are longer.
+ */
+static void walk_slot(struct walk_state *w, const struct lpm_node *nd, guint depth,
+		      struct lpm_key *k)
+{
+	const struct rfm_lpm *t = w->t;
+	guint64 starts = 0;
+
+	if (!w->left || walk_block_before(w, k, depth))
+		return;
 	if (is_leaf(nd)) {
-		key_store(t, &nd->key, addr);
-		fn(addr, (guint8)leaf_plen(nd), leaf_value(nd), ud);
+		walk_emit(w, &nd->key, leaf_plen(nd), leaf_value(nd));
 		return;
 	}
-	for (guint64 m = nd->prefixes; m; m &= m - 1, i++) {
+	for (guint64 m = nd->prefixes; m; m &= m - 1) {
 		guint pos = (guint)__builtin_ctzll(m), r = pos_len(pos);
-		struct lpm_key p = *k;
 
-		key_set(&p, depth, r, pos - ((1U << r) - 1));
-		key_store(t, &p, addr);
-		fn(addr, (guint8)(depth + r), *value_at(t, i), ud);
+		starts |= bit((pos - ((1U << r) - 1)) << (STRIDE - r));
 	}
-	if (!nd->children)
-		return;
-	i = nd->child;
-	for (guint64 m = nd->children; m; m &= m - 1, i++) {
-		key_set(k, depth, STRIDE, (guint)__builtin_ctzll(m));
-		walk(t, node_at(t, i), depth + STRIDE, k, fn, ud);
+	for (guint64 m = starts | nd->children; m && w->left; m &= m - 1) {
+		guint x = (guint)__builtin_ctzll(m);
+
+		key_set_chunk(k, depth, x);
+		for (guint r = x ? STRIDE - (guint)__builtin_ctz(x) : 0; r < STRIDE; r++) {
+			guint pos = prefix_pos(r, x);
+
+			if (nd->prefixes & bit(pos))
+				walk_emit(w, k, depth + r, *node_value(t, nd, pos));
+		}
+		if (nd->children & bit(x))
+			walk_slot(w, child_of(t, nd, x), depth + STRIDE, k);
 	}
-	key_set(k, depth, STRIDE, 0);
+	key_set_chunk(k, depth, 0);
+}
+
+guint rfm_lpm_walk(const struct rfm_lpm *t, const guint8 *after, guint8 after_plen, guint max,
+		   lpm_fn fn, void *ud)
+{
+	struct walk_state w = {.t = t, .left = max, .fn = fn, .ud = ud};
+	guint bits, slots, top = 0;
+
+	g_return_val_if_fail(t && fn && (!after || after_plen <= t->maxlen), 0);
+	bits = t->root_bits;
+	slots = 1U << bits;
+	if (after) {
+		key_load(t, &w.after, after, after_plen);
+		w.after_plen = after_plen;
+		w.has_after = true;
+		top = root_index(t, &w.after);
+	}
+	for (; t->starts && top < slots && w.left; top++) {
+		guint64 word = t->starts[top / 64] & ~below(top % 64);
+		struct lpm_key k;
+
+		if (!word) {
+			top |= 63; /* the next word */
+			continue;
+		}
+		top = (top & ~63U) + (guint)__builtin_ctzll(word);
+		k = (struct lpm_key){(guint64)top << (64 - bits), 0};
+
+		/* Shorts that start at this slot, shortest first, then the trie's. */
+		for (guint plen = top ? bits - (guint)__builtin_ctz(top) : 0;
+		     t->shorts && plen < bits; plen++) {
+			guint32 v = t->shorts->exact[short_index(t, top, plen)];
+
+			if (v)
+				walk_emit(&w, &k, plen, v);
+		}
+		if (t->root && (t->root[top].prefixes || t->root[top].children))
+			walk_slot(&w, &t->root[top], bits, &k);
+	}
+	return max - w.left;
 }
 
 void rfm_lpm_foreach(const struct rfm_lpm *t, lpm_fn fn, void *ud)
 {
-	guint slots, bits;
-	struct lpm_key k = {0, 0};
-	guint8 addr[16];
-
 	g_return_if_fail(t && fn);
-	bits = t->root_bits;
-	slots = 1U << bits;
-	for (guint plen = 0; t->shorts && plen < bits; plen++) {
-		for (guint top = 0; top < slots; top += 1U << (bits - plen)) {
-			guint32 v = t->shorts->exact[short_index(t, top, plen)];
-
-			if (!v)
-				continue;
-			k.hi = (guint64)top << (64 - bits);
-			key_store(t, &k, addr);
-			fn(addr, (guint8)plen, v, ud);
-		}
-	}
-	for (guint top = 0; t->root && top < slots; top++) {
-		if (!t->root[top].prefixes && !t->root[top].children)
-			continue;
-		k.hi = (guint64)top << (64 - bits);
-		k.lo = 0;
-		walk(t, &t->root[top], bits, &k, fn, ud);
-	}
+	rfm_lpm_walk(t, NULL, 0, G_MAXUINT, fn, ud);
 }

@@ -52,15 +52,36 @@ guint32 rfm_lpm_lookup(const struct rfm_lpm *t, const guint8 *addr, guint8 *plen
 guint32 rfm_lpm_lookup_min(const struct rfm_lpm *t, const guint8 *addr, guint8 min_plen,
 			   guint8 *plen);
 
+/*
+ * Every prefix covering addr of length min_plen or more, longest first:
+ * values[i] and plens[i] for i below the count returned (at most max, and
+ * never more than 33 (IPv4) or 129 (IPv6)). For callers that must look past
+ * the longest match, e.g. when its value no longer counts.
+ */
+guint rfm_lpm_lookup_all(const struct rfm_lpm *t, const guint8 *addr, guint8 min_plen,
+			 guint32 *values, guint8 *plens, guint max);
+
 /* Number of prefixes. */
 guint32 rfm_lpm_count(const struct rfm_lpm *t);
 /* Bytes held by the table, free blocks kept for reuse included. */
 gsize rfm_lpm_memory(const struct rfm_lpm *t);
 
-/* Call fn for every prefix (any order), with addr zero beyond plen and valid during the call
- * only; fn must not modify t. */
+/* Call fn for every prefix, in the order of rfm_lpm_walk(), with addr zero beyond plen and
+ * valid during the call only; fn must not modify t. */
 void rfm_lpm_foreach(const struct rfm_lpm *t,
 		     void (*fn)(const guint8 *addr, guint8 plen, guint32 value, void *ud),
 		     void *ud);
+
+/*
+ * Call fn for at most max prefixes in (address, length) order (by address,
+ * then the shorter first), starting with the first one after prefix
+ * after/after_plen (which need not be in the table), or with the first of
+ * the table when after is NULL; returns how many. fn must not modify t, but
+ * the caller may change the table between calls: a walk resumed from the
+ * last prefix it saw meets every prefix that stays in the table meanwhile
+ * exactly once, in order. Each call costs a descent to the resume point.
+ */
+guint rfm_lpm_walk(const struct rfm_lpm *t, const guint8 *after, guint8 after_plen, guint max,
+		   void (*fn)(const guint8 *addr, guint8 plen, guint32 value, void *ud), void *ud);
 
 #endif /* RFM_LPM_H */

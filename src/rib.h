@@ -6,7 +6,8 @@
  * Routes are kept per (peer, view, prefix, path id), where a peer is what a
  * BMP per-peer header names (RFC 7854 section 4.2) within one BMP session,
  * and the view says which RIB the route came from. Attribute sets are
- * interned: routes with the same attributes share one copy.
+ * interned per peer: routes of one peer with the same attributes share one
+ * copy.
  *
  * Selection for an address (rfm_rib_lookup): the longest prefix that has a
  * usable route; among its routes, Loc-RIB (RFC 9069) first, then Adj-RIB-In
@@ -16,6 +17,13 @@
  * lowest path id, then lowest BMP session, peer type and distinguisher, so
  * the choice never depends on the order routes arrived in.
  * Adj-RIB-Out routes (RFC 8671) are kept apart and never selected.
+ *
+ * A Peer Down (or session down) is O(1): from the call on, lookups and
+ * walks ignore the peer's routes, and the memory they hold is freed later,
+ * a bounded batch at a time, by an idle source of the main context that
+ * was the thread's default at rfm_rib_new() (or by rfm_rib_sweep_step()).
+ * A lookup meanwhile may cost more: it may look past a prefix whose routes
+ * are all of dead peers.
  */
 #ifndef RFM_RIB_H
 #define RFM_RIB_H
@@ -70,26 +78,44 @@ struct rfm_rib_peer_key {
 struct rfm_rib_options {
 	guint32 max_routes_per_peer; /* announcements past this are dropped and counted */
 	guint32 max_peers;
+	guint32 sweep_prefixes; /* prefixes a sweep step looks at; 0: 1024 */
 };
 
+/*
+ * DOC: counters of a RIB. routes and peers count the live ones; until the
+ * sweep is done, prefixes_* and attr_sets also count those that only dead
+ * peers' routes still hold.
+ */
 struct rfm_rib_stats {
 	guint64 announced;
 	guint64 withdrawn;
 	guint64 withdraw_unknown;   /* withdrawals of routes the RIB did not have */
 	guint64 dropped_peer_limit; /* announcements over max_routes_per_peer */
 	guint64 dropped_peers;	    /* peers refused: max_peers */
-	guint32 routes;		    /* routes held, all views */
-	guint32 prefixes_v4, prefixes_v6;
+	guint64 bad_version;	    /* announcements, withdrawals of an IP version not 4 or 6 */
+	guint32 routes;		    /* routes of live peers, all views */
+	guint32 routes_sweeping;    /* routes of dead peers the sweep has still to free */
+	guint32 prefixes_v4, prefixes_v6; /* prefixes of Loc-RIB and Adj-RIB-In routes */
 	guint32 peers;
-	guint32 attr_sets; /* distinct interned attribute sets */
+	guint32 attr_sets; /* interned attribute sets */
 };
 
-/* The route selected for an address. Pointers valid until the RIB changes. */
+/*
+ * DOC: the route selected for an address. Pointers valid until the RIB
+ * changes (the sweep, which runs from the main loop, changes it too).
+ * origin_as, first_as, nh_version and next_hop are copies of those of
+ * attrs, which the lookup had at hand: reading them costs nothing more,
+ * while reading through attrs costs another memory access.
+ */
 struct rfm_rib_match {
 	const struct rfm_rib_attrs *attrs;
 	const struct rfm_rib_peer_key *peer;
 	guint32 peer_as;
+	guint32 origin_as;
+	guint32 first_as;
 	guint8 plen;
+	guint8 nh_version;
+	guint8 next_hop[16];
 };
 
 struct rfm_rib;
@@ -105,15 +131,26 @@ void rfm_rib_set_options(struct rfm_rib *rib, const struct rfm_rib_options *opts
 guint32 rfm_rib_peer_get(struct rfm_rib *rib, const struct rfm_rib_peer_key *key, guint32 peer_as);
 /* The id of a known peer, or 0. */
 guint32 rfm_rib_peer_find(const struct rfm_rib *rib, const struct rfm_rib_peer_key *key);
-/* Drop every route of a peer and forget it (BMP Peer Down). */
+/*
+ * Drop every route of a peer and forget it (BMP Peer Down): at once for
+ * lookups, walks, rfm_rib_peer_find() and the counters of live routes; the
+ * routes' memory goes with the sweep. The id is not reused before that.
+ */
 void rfm_rib_peer_down(struct rfm_rib *rib, guint32 peer_id);
-/* Drop every peer of a BMP session (the session closed). */
+/* Drop every peer of a BMP session (the session closed), as rfm_rib_peer_down(). */
 void rfm_rib_session_down(struct rfm_rib *rib, guint32 session);
+/*
+ * One step of the sweep: frees dead peers' routes while looking at
+ * sweep_prefixes prefixes. Returns whether routes remain to be freed. The RIB's idle
+ * source calls it; callers without a main loop may call it until false.
+ */
+bool rfm_rib_sweep_step(struct rfm_rib *rib);
 
 /*
  * Add or replace the route (peer, prefix/plen, path_id) with attributes a
- * (copied and interned). prefix: 4 or 16 bytes in network order per version.
- * Returns false when it was dropped (peer limit).
+ * (copied and interned). prefix: 4 or 16 bytes in network order per version
+ * (4 or 6; anything else is refused and counted in bad_version). Returns
+ * false when it was dropped (peer limit, unknown or dead peer, bad length).
  */
 bool rfm_rib_announce(struct rfm_rib *rib, guint32 peer_id, int version, const guint8 *prefix,
 		      guint8 plen, guint32 path_id, const struct rfm_rib_attrs *a);
@@ -122,8 +159,10 @@ bool rfm_rib_withdraw(struct rfm_rib *rib, guint32 peer_id, int version, const g
 		      guint8 plen, guint32 path_id);
 
 /*
- * The selected route covering addr (4 or 16 bytes per version); the
- * default route only when use_default. Returns false when none.
+ * The selected route covering addr (4 or 16 bytes per version, 4 or 6);
+ * the default route only when use_default. Returns false when none. Reads
+ * the LPM table and 32 bytes of one attribute set, nothing else, unless
+ * some prefix on the way holds dead peers' routes the sweep has not freed.
  */
 bool rfm_rib_lookup(const struct rfm_rib *rib, int version, const guint8 *addr, bool use_default,
 		    struct rfm_rib_match *out);

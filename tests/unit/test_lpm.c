@@ -192,6 +192,24 @@ static char *shape_check(const struct rfm_lpm *t)
 				       t->shorts->count);
 	if (trie + shorts != t->count)
 		g_string_append_printf(s.err, "count %u, found %u; ", t->count, trie + shorts);
+	if (!t->count != !t->starts)
+		g_string_append_printf(s.err, "starts bitmap %s with %u prefixes; ",
+				       t->starts ? "kept" : "missing", t->count);
+	if (t->starts) {
+		guint bits = t->root_bits, slots = 1U << bits;
+		g_autofree guint64 *want = g_new0(guint64, MAX(1U, slots / 64));
+
+		for (guint top = 0; t->root && top < slots; top++)
+			if (t->root[top].prefixes || t->root[top].children)
+				want[top / 64] |= bit(top % 64);
+		for (guint l = 0; t->shorts && l < bits; l++) {
+			for (guint top = 0; top < slots; top += 1U << (bits - l))
+				if (t->shorts->exact[short_index(t, top, l)])
+					want[top / 64] |= bit(top % 64);
+		}
+		if (memcmp(want, t->starts, MAX(1U, slots / 64) * sizeof(guint64)))
+			g_string_append(s.err, "starts bitmap differs; ");
+	}
 	if (!s.err->len) {
 		g_string_free(s.err, TRUE);
 		return NULL;
@@ -458,6 +476,122 @@ static void test_foreach(void)
 	}
 }
 
+/*
+ * walk goes in (address, length) order, resumes after any prefix (in the
+ * table or not) and stops after max; lookup_all lists the covering
+ * prefixes longest first.
+ */
+static void test_walk(void)
+{
+	/* In walk order: shorts, leaves and node prefixes, around root and stride edges. */
+	static const char *const v4[] = {
+		"0.0.0.0/0 1",	     "10.0.0.0/8 2",	  "10.0.0.0/15 3",
+		"10.0.0.0/16 4",     "10.0.0.0/22 5",	  "10.0.0.0/24 6",
+		"10.0.0.0/32 7",     "10.0.0.1/32 8",	  "10.0.4.0/22 9",
+		"10.1.0.0/16 10",    "128.0.0.0/1 11",	  "192.0.2.0/24 12",
+		"192.0.2.0/25 13",   "192.0.2.1/32 14",	  "192.0.2.128/25 15",
+		"203.0.112.0/22 16", "203.0.113.0/24 17", "255.255.255.255/32 18"};
+	static const char *const v6[] = {"::/0 1",
+					 "2000::/3 2",
+					 "2001:db8::/32 3",
+					 "2001:db8::/64 4",
+					 "2001:db8::1/128 5",
+					 "2001:db8:0:1::/64 6",
+					 "2001:db8:0:1:8000::/65 7",
+					 "2001:db8:1::/48 8",
+					 "fe80::/10 9"};
+	static const struct {
+		int family;
+		const char *after; /* NULL: from the start */
+		guint max;
+		const char *want; /* the values seen, in order */
+	} walks[] = {
+		{4, NULL, 100, "1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18"},
+		{4, NULL, 3, "1 2 3"},
+		{4, "10.0.0.0/15", 3, "4 5 6"},
+		{4, "10.0.0.0/9", 2, "3 4"}, /* not in the table */
+		{4, "10.0.0.0/32", 100, "8 9 10 11 12 13 14 15 16 17 18"},
+		{4, "10.0.0.2/32", 2, "9 10"},
+		{4, "192.0.2.0/24", 2, "13 14"},
+		{4, "192.0.2.255/32", 1, "16"},
+		{4, "255.255.255.255/32", 5, ""},
+		{4, "0.0.0.0/0", 0, ""},
+		{6, NULL, 100, "1 2 3 4 5 6 7 8 9"},
+		{6, "2001:db8::/64", 100, "5 6 7 8 9"},
+		{6, "2001:db8::1/128", 2, "6 7"},
+		{6, "2001:db8:0:1::/65", 1, "7"},
+		{6, "2001:db8:0:1::/66", 1, "7"},
+		{6, "2001:db8:0:1:8000::/65", 1, "8"},
+		{6, "2001:db9::/32", 9, "9"},
+	};
+	static const struct {
+		int family;
+		const char *addr;
+		guint8 min_plen;
+		const char *want; /* "value/plen ..." */
+	} covering[] = {
+		{4, "10.0.0.1", 0, "8/32 6/24 5/22 4/16 3/15 2/8 1/0"},
+		{4, "10.0.0.1", 16, "8/32 6/24 5/22 4/16"},
+		{4, "10.0.5.1", 1, "9/22 4/16 3/15 2/8"},
+		{4, "192.0.2.200", 0, "15/25 12/24 11/1 1/0"},
+		{4, "11.0.0.1", 1, ""},
+		{6, "2001:db8::1", 0, "5/128 4/64 3/32 2/3 1/0"},
+		{6, "2001:db8:0:1:8000::1", 0, "7/65 6/64 3/32 2/3 1/0"},
+		{6, "fe80::1", 10, "9/10"},
+	};
+	struct rfm_lpm *t[2] = {rfm_lpm_new(4), rfm_lpm_new(6)};
+
+	for (gsize i = 0; i < G_N_ELEMENTS(v4) + G_N_ELEMENTS(v6); i++) {
+		const char *spec = i < G_N_ELEMENTS(v4) ? v4[i] : v6[i - G_N_ELEMENTS(v4)];
+		g_auto(GStrv) w = g_strsplit(spec, " ", 2);
+		guint8 addr[16], plen;
+		int family = parse_prefix(w[0], addr, &plen);
+
+		g_assert_cmpuint(rfm_lpm_insert(t[family == 6], addr, plen, atoi(w[1])), ==, 0);
+	}
+	for (gsize i = 0; i < G_N_ELEMENTS(walks); i++) {
+		struct collected c = {walks[i].family, g_ptr_array_new_with_free_func(g_free)};
+		g_autoptr(GString) got = g_string_new(NULL);
+		guint8 addr[16], plen = 0;
+		guint n;
+
+		if (walks[i].after)
+			parse_prefix(walks[i].after, addr, &plen);
+		n = rfm_lpm_walk(t[walks[i].family == 6], walks[i].after ? addr : NULL, plen,
+				 walks[i].max, collect_str, &c);
+		for (guint k = 0; k < c.strs->len; k++)
+			g_string_append_printf(got, "%s%s", k ? " " : "",
+					       strchr(g_ptr_array_index(c.strs, k), ' ') + 1);
+		g_test_message("walk after %s, %u: %s", walks[i].after ? walks[i].after : "-",
+			       walks[i].max, got->str);
+		g_assert_cmpstr(got->str, ==, walks[i].want);
+		g_assert_cmpuint(n, ==, c.strs->len);
+		g_ptr_array_unref(c.strs);
+	}
+	for (gsize i = 0; i < G_N_ELEMENTS(covering); i++) {
+		g_autoptr(GString) got = g_string_new(NULL);
+		guint32 values[129];
+		guint8 addr[16], plens[129];
+		guint n;
+
+		parse_addr(covering[i].addr, addr);
+		n = rfm_lpm_lookup_all(t[covering[i].family == 6], addr, covering[i].min_plen,
+				       values, plens, 129);
+		for (guint k = 0; k < n; k++)
+			g_string_append_printf(got, "%s%u/%u", k ? " " : "", values[k], plens[k]);
+		g_assert_cmpstr(got->str, ==, covering[i].want);
+		/* max cuts the list, keeping the longest. */
+		if (n > 1) {
+			g_assert_cmpuint(rfm_lpm_lookup_all(t[covering[i].family == 6], addr,
+							    covering[i].min_plen, values, plens, 1),
+					 ==, 1);
+			g_assert_cmpuint(values[0], ==, (guint)atoi(covering[i].want));
+		}
+	}
+	rfm_lpm_free(t[0]);
+	rfm_lpm_free(t[1]);
+}
+
 /* A fixed xorshift, so that the memory test is the same on every run. */
 static guint32 xs(guint64 *s)
 {
@@ -680,8 +814,49 @@ static void gen_lookup_addr(struct gen *g, GArray *ref, guint8 *a)
 		; /* + 1, with carry */
 }
 
+static gint longer_first(gconstpointer a, gconstpointer b)
+{
+	return (gint)((const struct ref_entry *)b)->plen -
+	       (gint)((const struct ref_entry *)a)->plen;
+}
+
+/* lookup_all: the prefixes covering a of min_plen or more, longest first, as a scan finds them. */
+static bool check_covering(struct rfm_lpm *t, GArray *ref, struct gen *g, const guint8 *a,
+			   guint8 min_plen, const char *when)
+{
+	g_autoptr(GArray) want = g_array_new(FALSE, FALSE, sizeof(struct ref_entry));
+	guint32 values[129];
+	guint8 plens[129];
+	guint n = rfm_lpm_lookup_all(t, a, min_plen, values, plens, 129);
+
+	for (guint i = 0; i < ref->len; i++) {
+		const struct ref_entry *e = &g_array_index(ref, struct ref_entry, i);
+
+		if (e->plen >= min_plen && covers(e->addr, e->plen, a))
+			g_array_append_val(want, *e);
+	}
+	g_array_sort(want, longer_first);
+	for (guint i = 0; i < MAX(n, want->len); i++) {
+		const struct ref_entry *e =
+			i < want->len ? &g_array_index(want, struct ref_entry, i) : NULL;
+
+		if (i < n && e && values[i] == e->value && plens[i] == e->plen)
+			continue;
+		{
+			g_autofree char *s = prefix_str(g->family, a, (guint8)g->maxlen);
+
+			g_printerr("%s: lookup_all %s /%u: #%u is %u /%u, reference %u /%u\n", when,
+				   s, min_plen, i, i < n ? values[i] : 0, i < n ? plens[i] : 0,
+				   e ? e->value : 0, e ? e->plen : 0);
+		}
+		return false;
+	}
+	return true;
+}
+
+/* lookup and lookup_min; lookup_all too when all. */
 static bool check_lookup(struct rfm_lpm *t, GArray *ref, struct gen *g, const guint8 *a,
-			 guint8 min_plen, const char *when)
+			 guint8 min_plen, bool all, const char *when)
 {
 	guint8 plen = 0xee, want_plen = 0xee;
 	guint32 got =
@@ -689,7 +864,7 @@ static bool check_lookup(struct rfm_lpm *t, GArray *ref, struct gen *g, const gu
 	guint32 want = ref_lookup(ref, a, min_plen, &want_plen);
 
 	if (got == want && plen == want_plen)
-		return true;
+		return all ? check_covering(t, ref, g, a, min_plen, when) : true;
 	{
 		g_autofree char *s = prefix_str(g->family, a, (guint8)g->maxlen);
 
@@ -737,8 +912,8 @@ static bool check_all(struct rfm_lpm *t, GArray *ref, struct gen *g, const char 
 		g_printerr("%s: count %u, reference %u\n", when, rfm_lpm_count(t), ref->len);
 		return false;
 	}
+	/* foreach goes in walk order: the reference sorted, without sorting what it gives. */
 	rfm_lpm_foreach(t, collect_entry, &(struct entries){got, g->alen});
-	g_array_sort(got, entry_cmp);
 	g_array_sort(want, entry_cmp);
 	for (guint i = 0; i < MAX(got->len, want->len); i++) {
 		struct ref_entry *a =
@@ -756,6 +931,39 @@ static bool check_all(struct rfm_lpm *t, GArray *ref, struct gen *g, const char 
 				   sa ? sa : "(none)", a ? a->value : 0, sb ? sb : "(none)",
 				   b ? b->value : 0);
 		}
+		return false;
+	}
+	/* The same in batches of random size, each resumed after the last prefix seen. */
+	g_array_set_size(got, 0);
+	for (;;) {
+		guint before = got->len, max = 1 + rnd(g, 40);
+		const struct ref_entry *last =
+			before ? &g_array_index(got, struct ref_entry, before - 1) : NULL;
+		guint8 after[16];
+		guint n;
+
+		if (last)
+			memcpy(after, last->addr, 16);
+		n = rfm_lpm_walk(t, last ? after : NULL, last ? last->plen : 0, max, collect_entry,
+				 &(struct entries){got, g->alen});
+		if (n != got->len - before) {
+			g_printerr("%s: walk returned %u for %u prefixes\n", when, n,
+				   got->len - before);
+			return false;
+		}
+		if (n < max)
+			break;
+	}
+	for (guint i = 0; i < MAX(got->len, want->len); i++) {
+		struct ref_entry *a =
+			i < got->len ? &g_array_index(got, struct ref_entry, i) : NULL;
+		struct ref_entry *b =
+			i < want->len ? &g_array_index(want, struct ref_entry, i) : NULL;
+
+		if (a && b && !entry_cmp(a, b) && a->value == b->value)
+			continue;
+		g_printerr("%s: walk in batches #%u differs (%s)\n", when, i,
+			   a && b ? "prefix or value" : "length");
 		return false;
 	}
 	for (guint i = 0; i < ref->len; i++) {
@@ -776,10 +984,58 @@ static bool check_all(struct rfm_lpm *t, GArray *ref, struct gen *g, const char 
 	return true;
 }
 
+/* DOC: where a walk that goes on across changes of the table stands. */
+struct cursor {
+	struct ref_entry last; /* the last prefix it gave */
+	bool valid;	       /* false: start from the first */
+};
+
+/*
+ * A few more prefixes after the cursor: the table changed since the last
+ * batch, and the walk must give what the reference holds after the cursor
+ * now, in order. At the end, the walk starts over.
+ */
+static bool check_resume(struct rfm_lpm *t, GArray *ref, struct gen *g, struct cursor *c,
+			 const char *when)
+{
+	g_autoptr(GArray) got = g_array_new(FALSE, TRUE, sizeof(struct ref_entry));
+	g_autoptr(GArray) want = g_array_copy(ref);
+	guint max = 1 + rnd(g, 6), n, first = 0;
+
+	n = rfm_lpm_walk(t, c->valid ? c->last.addr : NULL, c->last.plen, max, collect_entry,
+			 &(struct entries){got, g->alen});
+	g_array_sort(want, entry_cmp);
+	while (c->valid && first < want->len &&
+	       entry_cmp(&g_array_index(want, struct ref_entry, first), &c->last) <= 0)
+		first++;
+	for (guint i = 0; i < MAX(n, MIN(max, want->len - first)); i++) {
+		struct ref_entry *a = i < n ? &g_array_index(got, struct ref_entry, i) : NULL;
+		struct ref_entry *b = first + i < want->len
+					      ? &g_array_index(want, struct ref_entry, first + i)
+					      : NULL;
+
+		if (a && b && !entry_cmp(a, b) && a->value == b->value)
+			continue;
+		{
+			g_autofree char *sa = a ? prefix_str(g->family, a->addr, a->plen) : NULL;
+			g_autofree char *sb = b ? prefix_str(g->family, b->addr, b->plen) : NULL;
+
+			g_printerr("%s: resumed walk #%u: table %s, reference %s\n", when, i,
+				   sa ? sa : "(none)", sb ? sb : "(none)");
+		}
+		return false;
+	}
+	c->valid = n == max;
+	if (c->valid)
+		c->last = g_array_index(got, struct ref_entry, n - 1);
+	return true;
+}
+
 static bool diff_run(guint32 seed, bool trace, guint *ops)
 {
 	g_autoptr(GArray) ref = g_array_new(FALSE, TRUE, sizeof(struct ref_entry));
 	struct gen g = {.rand = g_rand_new_with_seed(seed)};
+	struct cursor cursor = {.valid = false};
 	guint steps, limit;
 	struct rfm_lpm *t;
 	bool ok = true;
@@ -850,8 +1106,10 @@ static bool diff_run(guint32 seed, bool trace, guint *ops)
 
 			gen_lookup_addr(&g, ref, a);
 			ok = check_lookup(t, ref, &g, a, rnd(&g, 4) ? 0 : (guint8)gen_plen(&g),
-					  when);
+					  l == 0, when);
 		}
+		if (ok && rnd(&g, 4) == 0)
+			ok = check_resume(t, ref, &g, &cursor, when);
 		if (ok && (step % 256 == 0 || step + 1 == steps))
 			ok = check_all(t, ref, &g, when);
 		(*ops)++;
@@ -910,6 +1168,7 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/lpm/cases", test_cases);
 	g_test_add_func("/lpm/foreach", test_foreach);
+	g_test_add_func("/lpm/walk", test_walk);
 	g_test_add_func("/lpm/memory-reuse", test_memory_reuse);
 	g_test_add_func("/lpm/errors", test_errors);
 	g_test_add_func("/lpm/differential", test_differential);

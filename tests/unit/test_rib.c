@@ -321,6 +321,14 @@ static struct fx_peer *fx_find(struct fx *fx, const char *name)
 	g_error("no peer %s", name);
 }
 
+static guint32 fx_stats_routes_sweeping(struct fx *fx)
+{
+	struct rfm_rib_stats st;
+
+	rfm_rib_get_stats(fx->rib, &st);
+	return st.routes_sweeping;
+}
+
 /* Peer down of a named peer, and its coming back up. */
 static void fx_down(struct fx *fx, const char *name)
 {
@@ -344,6 +352,26 @@ static const char *fx_name_of(const struct fx *fx, const struct rfm_rib_peer_key
 		if (fx->peers[i].id && peer_key_same(&fx->peers[i].key, key))
 			return fx->peers[i].name;
 	return "?";
+}
+
+/*
+ * Let the sweep free what dead peers left, through the RIB's idle source in
+ * the default main context, as the agent's main loop runs it; returns the
+ * number of steps it took.
+ */
+static guint fx_sweep(struct fx *fx)
+{
+	guint steps = 0;
+
+	while (fx_stats_routes_sweeping(fx)) {
+		g_assert_true(g_main_context_iteration(NULL, FALSE));
+		g_assert_cmpuint(++steps, <, 100000);
+	}
+	/* The source goes once it finds nothing left. */
+	while (g_main_context_iteration(NULL, FALSE))
+		;
+	g_assert_false(g_main_context_pending(NULL));
+	return steps;
 }
 
 static bool fx_announce(struct fx *fx, const char *peer, const char *spec)
@@ -912,6 +940,11 @@ static void count_out(const struct rfm_rib_route *r, void *ud)
 	}
 }
 
+static void count_in(const struct rfm_rib_route *r, void *ud)
+{
+	count_out(r, ud);
+}
+
 static void test_adj_rib_out(void)
 {
 	struct fx fx;
@@ -1090,18 +1123,25 @@ static void test_peer_down(void)
 	g_assert_cmpuint(seen.as_sum, ==, 1);
 
 	fx_down(&fx, "A");
-	/* Selection falls back to B; A's other routes are gone. */
+	/* At once, before any sweep: selection falls back to B; A's other routes are gone. */
 	check_lookup(&fx, "203.0.113.1", false, "/24 B AS64501");
 	check_lookup(&fx, "198.51.100.1", true, "none");
 	check_lookup(&fx, "2001:db8::1", true, "none");
 	check_lookup(&fx, "192.0.2.1", false, "/24 B AS64501");
 	st = fx_stats(&fx);
 	g_assert_cmpuint(st.routes, ==, 2);
+	g_assert_cmpuint(st.routes_sweeping, ==, 4);
 	g_assert_cmpuint(st.peers, ==, 1);
+	g_assert_cmpuint(st.withdrawn, ==, 0); /* a peer down is not a withdrawal */
+	/* The memory of A's routes goes with the sweep. */
+	g_assert_cmpuint(fx_sweep(&fx), >=, 1);
+	check_lookup(&fx, "203.0.113.1", false, "/24 B AS64501");
+	st = fx_stats(&fx);
+	g_assert_cmpuint(st.routes, ==, 2);
+	g_assert_cmpuint(st.routes_sweeping, ==, 0);
 	g_assert_cmpuint(st.prefixes_v4, ==, 2);
 	g_assert_cmpuint(st.prefixes_v6, ==, 0);
 	g_assert_cmpuint(st.attr_sets, ==, 1); /* B's two routes share theirs */
-	g_assert_cmpuint(st.withdrawn, ==, 0); /* a peer down is not a withdrawal */
 	g_assert_cmpuint(rfm_rib_peer_routes(fx.rib, a), ==, 0);
 	peer_parse("session 1 adj-rib-in-post 192.0.2.1", &k, &as);
 	g_assert_cmpuint(rfm_rib_peer_find(fx.rib, &k), ==, 0);
@@ -1159,8 +1199,188 @@ static void test_session_down(void)
 	st = fx_stats(&fx);
 	g_assert_cmpuint(st.peers, ==, 0);
 	g_assert_cmpuint(st.routes, ==, 0);
+	check_lookup(&fx, "203.0.113.1", true, "none");
+	check_lookup(&fx, "2001:db8::1", true, "none");
+	fx_sweep(&fx);
+	st = fx_stats(&fx);
+	g_assert_cmpuint(st.routes_sweeping, ==, 0);
 	g_assert_cmpuint(st.prefixes_v4 + st.prefixes_v6, ==, 0);
 	g_assert_cmpuint(st.attr_sets, ==, 0);
+	fx_fini(&fx);
+}
+
+/* A /24 of 10.0.0.0/8 from its index (0..65535), as "10.X.Y.0/24". */
+static char *net24(guint i)
+{
+	return g_strdup_printf("10.%u.%u.0/24", i / 256, i % 256);
+}
+
+/*
+ * A peer with a table of thousands of routes goes down: its routes are
+ * invisible at once, before any sweep; the peer comes back up while the
+ * sweep goes on; the sweep frees the old routes in steps of at most
+ * sweep_prefixes prefixes from the main loop, and the new ones stay.
+ */
+static void test_peer_down_sweep(void)
+{
+	enum { N = 6000, SHARED = 500, AGAIN = 300, STEP = 1024 };
+	struct rfm_rib_options o = unlimited;
+	struct fx fx;
+	struct rfm_rib_stats st;
+	guint32 old_a, new_a, steps = 0, before;
+	gsize mem0;
+
+	o.sweep_prefixes = STEP;
+	fx_init(&fx, &o);
+	mem0 = rfm_rib_memory(fx.rib);
+	old_a = fx_peer(&fx, "A: session 1 adj-rib-in-post 192.0.2.1 AS64500");
+	fx_peer(&fx, "B: session 2 adj-rib-in-post 192.0.2.2 AS64501");
+	g_assert_true(fx_announce(&fx, "B", "10.0.0.0/8 via AS64501 AS64510"));
+	g_assert_true(fx_announce(&fx, "B", "2001:db8::/32 via AS64501 AS64510"));
+	for (guint i = 0; i < N; i++) {
+		g_autofree char *p = net24(i);
+		g_autofree char *spec =
+			g_strdup_printf("%s via AS64500 AS%u local-pref 200", p, 65000 + i % 100);
+
+		g_assert_true(fx_announce(&fx, "A", spec));
+		if (i < SHARED) { /* B has these too, less preferred */
+			g_autofree char *b = g_strdup_printf("%s via AS64501 AS64520", p);
+
+			g_assert_true(fx_announce(&fx, "B", b));
+		}
+	}
+	g_assert_true(fx_announce(&fx, "A", "2001:db8:1::/48 via AS64500 AS64530"));
+	check_lookup(&fx, "10.0.1.1", false, "/24 A AS65001");
+	check_lookup(&fx, "10.23.111.1", false, "/24 A AS65099"); /* 5999 */
+
+	fx_down(&fx, "A");
+	/* At once: no route of A anywhere; B's where it has one. */
+	st = fx_stats(&fx);
+	g_assert_cmpuint(st.routes_sweeping, ==, N + 1);
+	g_assert_cmpuint(st.routes, ==, 2 + SHARED);
+	g_assert_cmpuint(rfm_rib_peer_routes(fx.rib, old_a), ==, 0);
+	check_lookup(&fx, "10.0.1.1", false, "/24 B AS64520");
+	check_lookup(&fx, "10.23.111.1", false, "/8 B AS64510");
+	check_lookup(&fx, "2001:db8:1::1", false, "/32 B AS64510");
+	{
+		struct out_seen seen = {0};
+
+		rfm_rib_foreach_route(fx.rib, count_in, &seen);
+		g_assert_cmpuint(seen.in, ==, 2 + SHARED);
+	}
+
+	/* A comes back before the sweep is done: another id, the old one is not free yet. */
+	new_a = fx_up_again(&fx, "A");
+	g_assert_cmpuint(new_a, >, 0);
+	g_assert_cmpuint(new_a, !=, old_a);
+	for (guint i = 0; i < AGAIN; i++) {
+		g_autofree char *p = net24(2 * i);
+		g_autofree char *spec = g_strdup_printf("%s via AS64500 AS64999", p);
+
+		g_assert_true(fx_announce(&fx, "A", spec));
+	}
+	check_lookup(&fx, "10.0.0.1", false, "/24 A AS64999");
+	check_lookup(&fx, "10.0.1.1", false, "/24 B AS64520");
+	check_lookup(&fx, "10.2.86.1", false, "/24 A AS64999"); /* 598 */
+	check_lookup(&fx, "10.2.89.1", false, "/8 B AS64510");
+	g_assert_cmpuint(rfm_rib_peer_routes(fx.rib, new_a), ==, AGAIN);
+	/* Announcing over a dead route frees it there and then. */
+	g_assert_cmpuint(fx_stats(&fx).routes_sweeping, <=, N + 1 - AGAIN);
+
+	/* The sweep, from the main loop, step by step; lookups stay right meanwhile. */
+	while ((before = fx_stats(&fx).routes_sweeping)) {
+		g_assert_true(g_main_context_iteration(NULL, FALSE));
+		g_assert_cmpuint(before - fx_stats(&fx).routes_sweeping, <=, STEP);
+		steps++;
+		check_lookup(&fx, "10.0.0.1", false, "/24 A AS64999");
+		check_lookup(&fx, "10.23.111.1", false, "/8 B AS64510");
+		check_lookup(&fx, "10.0.1.1", false, "/24 B AS64520");
+	}
+	g_assert_cmpuint(steps, >=, (N + 1 - AGAIN) / STEP);
+	while (g_main_context_iteration(NULL, FALSE))
+		;
+	st = fx_stats(&fx);
+	g_assert_cmpuint(st.routes, ==, 2 + SHARED + AGAIN);
+	g_assert_cmpuint(st.prefixes_v4, ==, 1 + SHARED + AGAIN - SHARED / 2);
+	g_assert_cmpuint(st.prefixes_v6, ==, 1);
+	g_assert_cmpuint(st.attr_sets, ==, 3); /* B's two, A's new one */
+	g_assert_cmpuint(st.peers, ==, 2);
+	check_lookup(&fx, "2001:db8:1::1", false, "/32 B AS64510");
+
+	/* Everything down: empty, and the memory back. */
+	fx_down(&fx, "A");
+	fx_down(&fx, "B");
+	check_lookup(&fx, "10.0.0.1", true, "none");
+	fx_sweep(&fx);
+	st = fx_stats(&fx);
+	g_assert_cmpuint(st.routes + st.prefixes_v4 + st.prefixes_v6 + st.attr_sets, ==, 0);
+	g_assert_cmpuint(rfm_rib_memory(fx.rib), ==, mem0);
+	fx_fini(&fx);
+}
+
+/* A peer that goes down while the sweep of another runs: one more pass finds its routes. */
+static void test_peer_down_twice(void)
+{
+	struct rfm_rib_options o = unlimited;
+	struct fx fx;
+
+	o.sweep_prefixes = 10;
+	fx_init(&fx, &o);
+	fx_peer(&fx, "A: session 1 adj-rib-in-post 192.0.2.1 AS64500");
+	fx_peer(&fx, "B: session 1 adj-rib-in-post 192.0.2.2 AS64501");
+	for (guint i = 0; i < 200; i++) {
+		g_autofree char *p = net24(i);
+		g_autofree char *a = g_strdup_printf("%s via AS64500", p);
+		g_autofree char *b = g_strdup_printf("%s via AS64501 path-id %u", p, i % 3);
+
+		g_assert_true(fx_announce(&fx, "A", a));
+		g_assert_true(fx_announce(&fx, "B", b));
+	}
+	fx_down(&fx, "A");
+	check_lookup(&fx, "10.0.100.1", false, "/24 B AS64501");
+	/* Half way through the sweep of A, B goes too. */
+	for (guint i = 0; i < 10; i++)
+		g_assert_true(rfm_rib_sweep_step(fx.rib));
+	fx_down(&fx, "B");
+	check_lookup(&fx, "10.0.100.1", true, "none");
+	g_assert_cmpuint(fx_stats(&fx).routes_sweeping, >, 200);
+	fx_sweep(&fx);
+	g_assert_cmpuint(fx_stats(&fx).routes_sweeping, ==, 0);
+	g_assert_cmpuint(fx_stats(&fx).prefixes_v4, ==, 0);
+	g_assert_cmpuint(fx_stats(&fx).attr_sets, ==, 0);
+	/* Nothing to do: the step says so. */
+	g_assert_false(rfm_rib_sweep_step(fx.rib));
+	fx_fini(&fx);
+}
+
+/* IP versions other than 4 and 6 are refused and counted; nothing changes. */
+static void test_bad_version(void)
+{
+	static const int versions[] = {0, 1, 5, 7, 16, 255, -1, -6, G_MAXINT};
+	struct fx fx;
+	struct route r;
+	struct rfm_rib_stats st;
+	struct rfm_rib_match m;
+	guint32 a;
+
+	fx_init(&fx, NULL);
+	a = fx_peer(&fx, "A: session 1 adj-rib-in-post 192.0.2.1 AS64500");
+	route_parse("203.0.113.0/24 via AS64500", &r);
+	g_assert_true(rfm_rib_announce(fx.rib, a, 4, r.prefix, 24, 0, &r.a));
+	for (gsize i = 0; i < G_N_ELEMENTS(versions); i++) {
+		g_test_message("version %d", versions[i]);
+		g_assert_false(rfm_rib_announce(fx.rib, a, versions[i], r.prefix, 24, 0, &r.a));
+		g_assert_false(rfm_rib_announce(fx.rib, a, versions[i], r.prefix, 0, 0, &r.a));
+		g_assert_false(rfm_rib_withdraw(fx.rib, a, versions[i], r.prefix, 24, 0));
+		g_assert_false(rfm_rib_lookup(fx.rib, versions[i], r.prefix, true, &m));
+	}
+	st = fx_stats(&fx);
+	g_assert_cmpuint(st.bad_version, ==, 3 * G_N_ELEMENTS(versions));
+	g_assert_cmpuint(st.routes, ==, 1);
+	g_assert_cmpuint(st.announced, ==, 1);
+	g_assert_cmpuint(st.withdraw_unknown, ==, 0);
+	g_assert_cmpuint(st.prefixes_v4 + st.prefixes_v6, ==, 1);
+	check_lookup(&fx, "203.0.113.1", false, "/24 A AS64500");
 	fx_fini(&fx);
 }
 
@@ -1253,7 +1473,7 @@ static void test_interning(void)
 	fx_peer(&fx, "A: session 1 adj-rib-in-post 192.0.2.1 AS64500");
 	fx_peer(&fx, "B: session 1 adj-rib-in-pre 192.0.2.2 AS64501");
 	mem0 = rfm_rib_memory(fx.rib);
-	/* 1000 routes with equal attributes, each passed in its own copy: one set. */
+	/* 1000 routes with equal attributes, each passed in its own copy: one set per peer. */
 	for (guint i = 0; i < 1000; i++) {
 		g_autofree char *spec = g_strdup_printf(
 			"10.%u.%u.0/24 via AS64500 AS64510 {AS64511,AS64512} local-pref 150 med 3 "
@@ -1266,7 +1486,7 @@ static void test_interning(void)
 	st = fx_stats(&fx);
 	g_assert_cmpuint(st.routes, ==, 1000);
 	g_assert_cmpuint(st.prefixes_v4, ==, 1000);
-	g_assert_cmpuint(st.attr_sets, ==, 1);
+	g_assert_cmpuint(st.attr_sets, ==, 2);
 	mem1 = rfm_rib_memory(fx.rib);
 	g_assert_cmpuint(mem1, >, mem0);
 	g_test_message("1000 routes: %zu bytes", mem1 - mem0);
@@ -1290,14 +1510,14 @@ static void test_interning(void)
 				  "10.100.1.0/24 via AS64500 AS64510 {AS64511,AS64512} "
 				  "local-pref 150 med 3 origin egp next-hop 192.0.2.1 "
 				  "community 64500:1 community 64500:3 large 64500:1:2"));
-	g_assert_cmpuint(fx_stats(&fx).attr_sets, ==, 2);
+	g_assert_cmpuint(fx_stats(&fx).attr_sets, ==, 3);
 	g_assert_cmpuint(fx_stats(&fx).routes, ==, 1001);
 	/* Community order matters (it is kept as received). */
 	g_assert_true(fx_announce(&fx, "A",
 				  "10.100.3.0/24 via AS64500 AS64510 {AS64511,AS64512} "
 				  "local-pref 150 med 3 origin egp next-hop 192.0.2.1 "
 				  "community 64500:2 community 64500:1 large 64500:1:2"));
-	g_assert_cmpuint(fx_stats(&fx).attr_sets, ==, 3);
+	g_assert_cmpuint(fx_stats(&fx).attr_sets, ==, 4);
 
 	/* Sets that differ in one field only each. */
 	{
@@ -1324,13 +1544,13 @@ static void test_interning(void)
 			g_assert_true(fx_announce(&fx, "A", spec));
 		}
 		st2 = fx_stats(&fx);
-		g_assert_cmpuint(st2.attr_sets, ==, 3 + G_N_ELEMENTS(variants));
+		g_assert_cmpuint(st2.attr_sets, ==, 4 + G_N_ELEMENTS(variants));
 		for (gsize i = 0; i < G_N_ELEMENTS(variants); i++) {
 			g_autofree char *spec = g_strdup_printf("192.0.2.0/24 path-id %zu", i);
 
 			g_assert_true(fx_withdraw(&fx, "A", spec));
 		}
-		g_assert_cmpuint(fx_stats(&fx).attr_sets, ==, 3);
+		g_assert_cmpuint(fx_stats(&fx).attr_sets, ==, 4);
 	}
 
 	/* Freed when the last route goes. */
@@ -1338,7 +1558,8 @@ static void test_interning(void)
 		g_autofree char *spec = g_strdup_printf("10.%u.%u.0/24", i / 256, i % 256);
 
 		g_assert_true(fx_withdraw(&fx, i % 2 ? "A" : "B", spec));
-		g_assert_cmpuint(fx_stats(&fx).attr_sets, ==, i < 999 ? 3 : 2);
+		/* B's set goes with its last route (998), A's with its (999). */
+		g_assert_cmpuint(fx_stats(&fx).attr_sets, ==, i < 998 ? 4 : i < 999 ? 3 : 2);
 	}
 	g_assert_true(fx_withdraw(&fx, "A", "10.100.1.0/24"));
 	g_assert_cmpuint(fx_stats(&fx).attr_sets, ==, 1);
@@ -1446,6 +1667,7 @@ struct diff {
 	struct diff_attr attrs[DIFF_ATTRS];
 	GArray *routes; /* struct diff_route */
 	struct rfm_rib_stats want;
+	guint32 dead; /* routes of peers that went down: at most what the RIB still sweeps */
 	guint step;
 };
 
@@ -1725,6 +1947,12 @@ static bool diff_check_lookup(struct diff *d)
 	}
 	found = rfm_rib_lookup(d->rib, version, a, use_default, &m);
 	inet_ntop(version == 4 ? AF_INET : AF_INET6, a, buf, sizeof(buf));
+	/* The match's copies are those of its attributes. */
+	if (found &&
+	    (m.origin_as != m.attrs->origin_as || m.first_as != m.attrs->first_as ||
+	     m.nh_version != m.attrs->nh_version || memcmp(m.next_hop, m.attrs->next_hop, 16)))
+		return diff_fail(d, "lookup %s: the match's copies differ from its attributes",
+				 buf);
 	if (found != (best >= 0))
 		return diff_fail(d, "lookup %s%s: rib %s, reference %s", buf,
 				 use_default ? " (default)" : "", found ? "found" : "none",
@@ -1813,7 +2041,7 @@ static bool diff_check_all(struct diff *d)
 	struct rfm_rib_stats st;
 	struct diff_walk w = {.d = d, .ok = true};
 	guint32 v4 = 0, v6 = 0, sets = 0, peers = 0;
-	bool used[DIFF_ATTRS] = {false};
+	bool used[DIFF_PEERS][DIFF_ATTRS] = {{false}};
 
 	rfm_rib_get_stats(d->rib, &st);
 	for (guint p = 0; p < DIFF_ALL; p++) {
@@ -1830,10 +2058,15 @@ static bool diff_check_all(struct diff *d)
 			}
 		}
 	}
-	for (guint i = 0; i < d->routes->len; i++)
-		used[g_array_index(d->routes, struct diff_route, i).attr] = true;
-	for (guint i = 0; i < DIFF_ATTRS; i++)
-		sets += used[i];
+	/* Sets are interned per peer. */
+	for (guint i = 0; i < d->routes->len; i++) {
+		const struct diff_route *r = diff_route_at(d, i);
+
+		used[r->peer][r->attr] = true;
+	}
+	for (guint p = 0; p < DIFF_PEERS; p++)
+		for (guint i = 0; i < DIFF_ATTRS; i++)
+			sets += used[p][i];
 	for (guint p = 0; p < DIFF_PEERS; p++) {
 		if (!d->peers[p].id)
 			continue;
@@ -1853,10 +2086,17 @@ static bool diff_check_all(struct diff *d)
 			d, "stats." #field " %" G_GUINT64_FORMAT ", reference %" G_GUINT64_FORMAT, \
 			(guint64)st.field, (guint64)(want));
 	SAME(routes, d->routes->len);
-	SAME(prefixes_v4, v4);
-	SAME(prefixes_v6, v6);
 	SAME(peers, peers);
-	SAME(attr_sets, sets);
+	if (st.routes_sweeping > d->dead)
+		return diff_fail(d, "%u routes to sweep, but only %u were of dead peers",
+				 st.routes_sweeping, d->dead);
+	/* Prefixes and sets that only dead peers' routes hold count until the sweep is done. */
+	if (!st.routes_sweeping) {
+		d->dead = 0;
+		SAME(prefixes_v4, v4);
+		SAME(prefixes_v6, v6);
+		SAME(attr_sets, sets);
+	}
 	SAME(announced, d->want.announced);
 	SAME(withdrawn, d->want.withdrawn);
 	SAME(withdraw_unknown, d->want.withdraw_unknown);
@@ -1917,10 +2157,27 @@ static bool diff_peer_get(struct diff *d, guint p)
 
 static void diff_drop_peer(struct diff *d, guint p)
 {
-	for (guint i = d->routes->len; i-- > 0;)
-		if (g_array_index(d->routes, struct diff_route, i).peer == p)
+	for (guint i = d->routes->len; i-- > 0;) {
+		if (g_array_index(d->routes, struct diff_route, i).peer == p) {
 			g_array_remove_index_fast(d->routes, i);
+			d->dead++;
+		}
+	}
 	d->peers[p].id = 0;
+}
+
+/* One step of the sweep, or all of them. */
+static bool diff_sweep(struct diff *d, bool all)
+{
+	guint steps = 0;
+
+	if (d->trace)
+		g_printerr("%4u sweep%s\n", d->step, all ? " all" : "");
+	while (rfm_rib_sweep_step(d->rib) && all) {
+		if (++steps > 100000)
+			return diff_fail(d, "the sweep does not end");
+	}
+	return true;
 }
 
 static bool diff_step(struct diff *d)
@@ -2021,6 +2278,10 @@ static bool diff_step(struct diff *d)
 		for (guint q = 0; q < DIFF_PEERS; q++)
 			if (d->peers[q].id && d->peers[q].key.session == session)
 				diff_drop_peer(d, q);
+	} else if (roll < 98) {
+		return diff_sweep(d, false);
+	} else {
+		return diff_sweep(d, true);
 	}
 	return true;
 }
@@ -2029,6 +2290,7 @@ static bool diff_run(guint32 seed, bool trace, guint *ops)
 {
 	static const guint32 route_limits[] = {G_MAXUINT32, G_MAXUINT32, 4, 12};
 	static const guint32 peer_limits[] = {1024, 1024, 8, 5};
+	static const guint32 sweep_steps[] = {0, 1, 2, 3, 7};
 	struct diff d = {.seed = seed, .trace = trace};
 	guint steps;
 	bool ok = true;
@@ -2037,6 +2299,8 @@ static bool diff_run(guint32 seed, bool trace, guint *ops)
 	d.routes = g_array_new(FALSE, FALSE, sizeof(struct diff_route));
 	d.opts.max_routes_per_peer = route_limits[rnd(&d, G_N_ELEMENTS(route_limits))];
 	d.opts.max_peers = peer_limits[rnd(&d, G_N_ELEMENTS(peer_limits))];
+	/* Small sweep steps, so that a sweep stops and resumes while the RIB changes. */
+	d.opts.sweep_prefixes = sweep_steps[rnd(&d, G_N_ELEMENTS(sweep_steps))];
 	d.rib = rfm_rib_new(&d.opts);
 	for (guint p = 0; p < DIFF_PEERS; p++)
 		peer_parse(diff_peer_specs[p], &d.peers[p].key, &d.peers[p].as);
@@ -2063,7 +2327,7 @@ static bool diff_run(guint32 seed, bool trace, guint *ops)
 			ok = diff_check_all(&d);
 		(*ops)++;
 	}
-	/* Every peer down: the RIB is empty again. */
+	/* Every peer down: the RIB is empty again, and gives its memory back. */
 	for (guint p = 0; p < DIFF_PEERS && ok; p++) {
 		if (d.peers[p].id) {
 			rfm_rib_peer_down(d.rib, d.peers[p].id);
@@ -2071,7 +2335,15 @@ static bool diff_run(guint32 seed, bool trace, guint *ops)
 		}
 	}
 	if (ok)
-		ok = diff_check_all(&d);
+		ok = diff_check_lookup(&d) && diff_sweep(&d, true) && diff_check_all(&d);
+	if (ok) {
+		struct rfm_rib *fresh = rfm_rib_new(&d.opts);
+
+		if (rfm_rib_memory(d.rib) != rfm_rib_memory(fresh))
+			ok = diff_fail(&d, "emptied RIB holds %zu bytes, a new one %zu",
+				       rfm_rib_memory(d.rib), rfm_rib_memory(fresh));
+		rfm_rib_free(fresh);
+	}
 	rfm_rib_free(d.rib);
 	g_array_unref(d.routes);
 	g_rand_free(d.rand);
@@ -2120,6 +2392,9 @@ int main(int argc, char **argv)
 	g_test_add_func("/rib/peers", test_peers);
 	g_test_add_func("/rib/peer-down", test_peer_down);
 	g_test_add_func("/rib/session-down", test_session_down);
+	g_test_add_func("/rib/peer-down-sweep", test_peer_down_sweep);
+	g_test_add_func("/rib/peer-down-twice", test_peer_down_twice);
+	g_test_add_func("/rib/bad-version", test_bad_version);
 	g_test_add_func("/rib/route-limit", test_route_limit);
 	g_test_add_func("/rib/peer-limit", test_peer_limit);
 	g_test_add_func("/rib/interning", test_interning);

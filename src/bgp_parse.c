@@ -327,6 +327,24 @@ guint32 rfm_bgp_as_path_first(const struct rfm_bgp_as_path *p)
 	return 0;
 }
 
+bool rfm_bgp_as_path_strip_first(struct rfm_bgp_as_path *p, guint32 asn)
+{
+	struct rfm_bgp_as_segment *s = p->n_segs ? &p->segs[0] : NULL;
+
+	if (!s || s->type != RFM_BGP_AS_SEQUENCE || s->first != 0 || s->count == 0 ||
+	    p->asns[0] != asn)
+		return false;
+	memmove(p->asns, p->asns + 1, (p->n_asns - 1) * sizeof(*p->asns));
+	p->n_asns--;
+	for (guint i = 1; i < p->n_segs; i++)
+		p->segs[i].first--;
+	if (--s->count == 0) {
+		memmove(p->segs, p->segs + 1, (p->n_segs - 1) * sizeof(*p->segs));
+		p->n_segs--;
+	}
+	return true;
+}
+
 void rfm_bgp_as_path_clear(struct rfm_bgp_as_path *p)
 {
 	if (!p)

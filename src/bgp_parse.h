@@ -262,6 +262,12 @@ guint32 rfm_bgp_as_path_origin(const struct rfm_bgp_as_path *p);
  * has no other segment.
  */
 guint32 rfm_bgp_as_path_first(const struct rfm_bgp_as_path *p);
+/*
+ * Remove asn from the front of p when p starts with an AS_SEQUENCE (no
+ * confederation segment before it) whose first AS is asn; returns whether
+ * it did. For paths a router wrongly reports with its own AS in front.
+ */
+bool rfm_bgp_as_path_strip_first(struct rfm_bgp_as_path *p, guint32 asn);
 
 /* Path length for route selection (RFC 4271 9.1.2.2 a, RFC 5065 5.3): an
  * AS_SET counts 1, confederation segments 0. */

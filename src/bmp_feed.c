@@ -132,6 +132,17 @@ static bool apply_route_monitoring(struct rfm_bmp_feed *f, const struct rfm_bmp_
 	if (!f->upd.n_announced)
 		return true;
 
+	/*
+	 * FRR 8.4 (and others reusing their eBGP outbound encoder for BMP) put
+	 * the monitored router's own AS in front of Adj-RIB-In paths. A path an
+	 * external peer sent cannot start with the receiver's AS (RFC 4271
+	 * 9.1.2: the peer prepends its own), so drop it: the first AS is then
+	 * the neighbour's, as bgpPrevAdjacentAsNumber/NextAdjacent expect.
+	 */
+	if (po && (view == RFM_VIEW_IN_PRE || view == RFM_VIEW_IN_POST) && po->sent.asn &&
+	    m->peer.as != po->sent.asn &&
+	    rfm_bgp_as_path_strip_first(&f->upd.attrs.as_path, po->sent.asn))
+		f->stats.own_as_stripped++;
 	ra.origin = (at->present & RFM_BGP_HAS_ORIGIN) ? at->origin : RFM_BGP_ORIGIN_INCOMPLETE;
 	ra.origin_as = rfm_bgp_as_path_origin(&at->as_path);
 	/* An empty path: the route comes from the AS the header names (Loc-RIB, iBGP). */

@@ -29,6 +29,7 @@ struct rfm_bmp_feed_stats {
 	guint64 routes_dropped; /* refused by the RIB (limits) */
 	guint64 updates_treat_as_withdraw;
 	guint64 end_of_rib;
+	guint64 own_as_stripped; /* router's own AS removed from the front of Adj-RIB-In paths */
 	guint32 peers_up;
 };
 

@@ -22,7 +22,8 @@
 # FRR 8.4 behaviour the expectations encode (/work/shared/peers README 2b):
 # pre-policy needs "soft-reconfiguration inbound" (else every pre-policy
 # message is a withdrawal); the AS_PATH in Route Monitoring has bgpd's own
-# AS 64502 prepended; the "network" route comes as post-policy from peer
+# AS 64502 prepended, which rfm removes (an external peer's path cannot start
+# with the receiver's AS), so the RIB holds B's path as B sent it; the "network" route comes as post-policy from peer
 # 0.0.0.0, AS 0, empty AS_PATH, next hop 0.0.0.0; a Peer Down for B comes
 # before B's first Peer Up (B is not established when a session starts).
 #
@@ -176,13 +177,13 @@ route() {
 # the tie goes to the lower session number (rib.h).
 post_selected() { if [ "$1" -eq "$S_LOW" ]; then echo true; else echo false; fi; }
 # from_b PREFIX PATH NEXT_HOP ORIGIN_AS: a route B announced, as both BMP
-# sessions show it: pre- and post-policy, with B's AS 64501 and (FRR 8.4)
-# bgpd's own AS 64502 prepended.
+# sessions show it: pre- and post-policy, with B's AS 64501 in front (FRR 8.4
+# also prepends bgpd's own 64502, which rfm removes).
 from_b() {
 	local s
 	for s in $S_IN $S_OUT; do
-		route adj-rib-in-pre 127.0.0.3 "$1" "$4" "64502,64501,$2" "$3" false "$s"
-		route adj-rib-in-post 127.0.0.3 "$1" "$4" "64502,64501,$2" "$3" \
+		route adj-rib-in-pre 127.0.0.3 "$1" "$4" "64501,$2" "$3" false "$s"
+		route adj-rib-in-post 127.0.0.3 "$1" "$4" "64501,$2" "$3" \
 			"$(post_selected "$s")" "$s"
 	done
 }

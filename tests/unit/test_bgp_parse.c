@@ -419,6 +419,40 @@ static void test_path_helpers(void)
 	}
 }
 
+/* The monitored router's own AS in front of a path (FRR 8.4 BMP): removed only there. */
+static const struct strip_case {
+	const char *path, *after;
+	bool stripped;
+} strip_cases[] = {
+	{"64502 64501 64496", "64501 64496", true},
+	{"64502 {64497,64498}", "{64497,64498}", true}, /* the sequence empties: segment gone */
+	{"64502", "", true},
+	{"64501 64502 64496", "64501 64502 64496", false},     /* not in front */
+	{"{64502,64501} 64496", "{64502,64501} 64496", false}, /* a set: kept */
+	{"(64502) 64501", "(64502) 64501", false},	       /* confederation first: kept */
+	{"", "", false},
+};
+
+static void test_strip_first(void)
+{
+	for (gsize i = 0; i < G_N_ELEMENTS(strip_cases); i++) {
+		const struct strip_case *c = &strip_cases[i];
+		g_autoptr(GByteArray) a = attrs_basic(c->path, 4, "192.0.2.254");
+		g_autoptr(GByteArray) nlri = g_byte_array_new();
+		struct rfm_bgp_update u = RFM_BGP_UPDATE_INIT;
+
+		put_prefix(nlri, "192.0.2.0/24", -1);
+		g_autoptr(GByteArray) m = update_build(NULL, a, nlri);
+		g_test_message("path \"%s\"", c->path);
+		g_assert_true(parse(m, &caps4, &u, NULL));
+		g_assert_cmpint(rfm_bgp_as_path_strip_first(&u.attrs.as_path, 64502), ==,
+				c->stripped);
+		g_autofree char *s = rfm_bgp_as_path_str(&u.attrs.as_path);
+		g_assert_cmpstr(s, ==, c->after);
+		rfm_bgp_update_clear(&u);
+	}
+}
+
 /* RFC 6793 4.2.3 on a 2-octet session: AS_PATH with AS_TRANS + AS4_PATH. */
 static const struct as4_case {
 	const char *as_path; /* 2-octet */
@@ -972,6 +1006,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/bgp_parse/unknown_afi_safi", test_unknown_afi_safi);
 	g_test_add_func("/bgp_parse/end_of_rib", test_end_of_rib);
 	g_test_add_func("/bgp_parse/path_helpers", test_path_helpers);
+	g_test_add_func("/bgp_parse/strip_first", test_strip_first);
 	g_test_add_func("/bgp_parse/as4_merge", test_as4_merge);
 	g_test_add_func("/bgp_parse/treat_as_withdraw", test_treat_as_withdraw);
 	g_test_add_func("/bgp_parse/duplicates", test_duplicates);

@@ -22,7 +22,8 @@
 #      0.2 s for 12 s, each batch's time and IP octets logged): rate() and
 #      increase() over a 8 s window inside the stream within 10 % of the
 #      bytes sent in that window; after it, the series equals the total sent;
-#   6. promtool check metrics is clean on a raw scrape taken during it;
+#   6. promtool check metrics is clean on a raw scrape taken during it, whose
+#      families are exactly the names of dashboards/metrics.txt;
 #   2. every expression of dashboards/rfm.json (check.py --exprs, instance
 #      and interface of this lab) returns a non-empty result. No exception:
 #      BMP, MMDB and export panels have their session, files and collector;
@@ -303,6 +304,14 @@ expect_match "the raw scrape holds the stream's series" \
 "$PROMTOOL" check metrics <"$LIVE_WORK/raw-during-traffic" >"$LIVE_WORK/promtool" 2>&1
 expect_eq "promtool check metrics exit status" 0 $?
 expect_eq "promtool check metrics output" "" "$(cat "$LIVE_WORK/promtool")"
+
+# The families served are the names agreed in issue #6, no more, no fewer.
+grep -v '^#' "$ROOT/dashboards/metrics.txt" | awk 'NF { print $1 }' | sort >"$LIVE_WORK/names-agreed"
+awk '$1 == "#" && $2 == "TYPE" { print $3 }' "$LIVE_WORK/raw-during-traffic" | sort >"$LIVE_WORK/names-served"
+expect_eq "families served but not in dashboards/metrics.txt" "" \
+	"$(comm -13 "$LIVE_WORK/names-agreed" "$LIVE_WORK/names-served" | tr '\n' ' ')"
+expect_eq "names in dashboards/metrics.txt not served" "" \
+	"$(comm -23 "$LIVE_WORK/names-agreed" "$LIVE_WORK/names-served" | tr '\n' ' ')"
 
 echo "== 2. every expression of dashboards/rfm.json returns data"
 "$LIVE_PY" "$ROOT/dashboards/check.py" --exprs --json --instance "$INSTANCE" --interface vb \

@@ -129,25 +129,8 @@ cat >"$LIVE_WORK/b.toml" <<-EOF
 	  [[neighbors.afi-safis]]
 	    [neighbors.afi-safis.config]
 	      afi-safi-name = "ipv6-unicast"
-	[[defined-sets.prefix-sets]]
-	  prefix-set-name = "v4-any"
-	  [[defined-sets.prefix-sets.prefix-list]]
-	    ip-prefix = "0.0.0.0/0"
-	    masklength-range = "0..32"
-	[[policy-definitions]]
-	  name = "nh-doc"
-	  [[policy-definitions.statements]]
-	    name = "v4-nh"
-	    [policy-definitions.statements.conditions.match-prefix-set]
-	      prefix-set = "v4-any"
-	    [policy-definitions.statements.actions]
-	      route-disposition = "accept-route"
-	      [policy-definitions.statements.actions.bgp-actions]
-	        set-next-hop = "198.18.0.3"
-	[global.apply-policy.config]
-	  export-policy-list = ["nh-doc"]
-	  default-export-policy = "accept-route"
 EOF
+sed "s/NEXT_HOP/198.18.0.3/" "$LIVE_HERE/gobgp-nh-policy.toml" >>"$LIVE_WORK/b.toml"
 gobgpd -f "$LIVE_WORK/b.toml" -d >"$LIVE_WORK/b.check" 2>&1 ||
 	live_die "gobgpd -d b.toml: $(cat "$LIVE_WORK/b.check")"
 

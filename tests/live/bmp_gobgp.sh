@@ -96,26 +96,7 @@ gobgp_conf() {
 } >"$LIVE_WORK/a.toml"
 {
 	gobgp_conf 64501 127.0.0.3 127.0.0.2 64500
-	cat <<-'EOF'
-		[[defined-sets.prefix-sets]]
-		  prefix-set-name = "v4-any"
-		  [[defined-sets.prefix-sets.prefix-list]]
-		    ip-prefix = "0.0.0.0/0"
-		    masklength-range = "0..32"
-		[[policy-definitions]]
-		  name = "nh-doc"
-		  [[policy-definitions.statements]]
-		    name = "v4-nh"
-		    [policy-definitions.statements.conditions.match-prefix-set]
-		      prefix-set = "v4-any"
-		    [policy-definitions.statements.actions]
-		      route-disposition = "accept-route"
-		      [policy-definitions.statements.actions.bgp-actions]
-		        set-next-hop = "198.18.0.3"
-		[global.apply-policy.config]
-		  export-policy-list = ["nh-doc"]
-		  default-export-policy = "accept-route"
-	EOF
+	sed "s/NEXT_HOP/198.18.0.3/" "$LIVE_HERE/gobgp-nh-policy.toml"
 } >"$LIVE_WORK/b.toml"
 for r in a b; do
 	gobgpd -f "$LIVE_WORK/$r.toml" -d >"$LIVE_WORK/$r.check" 2>&1 ||

@@ -657,6 +657,14 @@ enum variant {
 	V_RIB_RANDOM6,
 	V_LPM_INSIDE6,
 	V_RIB_INSIDE6,
+	V_B2_RANDOM4, /* rfm_rib_lookup_batch(), 2 queries a call */
+	V_B2_INSIDE4,
+	V_B2_RANDOM6,
+	V_B2_INSIDE6,
+	V_B16_RANDOM4, /* rfm_rib_lookup_batch(), 16 queries a call */
+	V_B16_INSIDE4,
+	V_B16_RANDOM6,
+	V_B16_INSIDE6,
 	V_DEAD_INSIDE4,	      /* lookups/s right after the Peer Down */
 	V_DOWN_CALL,	      /* us */
 	V_SWEEP_CPU,	      /* s */
@@ -668,7 +676,7 @@ enum variant {
 };
 
 #define V_FIRST_LOOKUP	  V_LOOP4
-#define N_LOOKUP_VARIANTS (V_RIB_INSIDE6 + 1 - V_FIRST_LOOKUP)
+#define N_LOOKUP_VARIANTS (V_B16_INSIDE6 + 1 - V_FIRST_LOOKUP)
 
 static const char *const variant_names[V_MAX] = {
 	[V_INGEST] = "ingest, random order (routes)",
@@ -682,6 +690,14 @@ static const char *const variant_names[V_MAX] = {
 	[V_RIB_RANDOM6] = "IPv6 random, rfm_rib_lookup",
 	[V_LPM_INSIDE6] = "IPv6 inside the table, rfm_lpm alone",
 	[V_RIB_INSIDE6] = "IPv6 inside the table, rfm_rib_lookup",
+	[V_B2_RANDOM4] = "IPv4 random, rfm_rib_lookup_batch of 2",
+	[V_B2_INSIDE4] = "IPv4 inside the table, rfm_rib_lookup_batch of 2",
+	[V_B2_RANDOM6] = "IPv6 random, rfm_rib_lookup_batch of 2",
+	[V_B2_INSIDE6] = "IPv6 inside the table, rfm_rib_lookup_batch of 2",
+	[V_B16_RANDOM4] = "IPv4 random, rfm_rib_lookup_batch of 16",
+	[V_B16_INSIDE4] = "IPv4 inside the table, rfm_rib_lookup_batch of 16",
+	[V_B16_RANDOM6] = "IPv6 random, rfm_rib_lookup_batch of 16",
+	[V_B16_INSIDE6] = "IPv6 inside the table, rfm_rib_lookup_batch of 16",
 	[V_DEAD_INSIDE4] = "IPv4 inside the table, rfm_rib_lookup after the Peer Down, "
 			   "before the sweep",
 	[V_DOWN_CALL] = "Peer Down: rfm_rib_peer_down() call",
@@ -707,6 +723,38 @@ struct lookup_ctx {
 };
 
 enum lookup_kind { LK_LOOP, LK_LPM, LK_RIB };
+
+/*
+ * Lookups through rfm_rib_lookup_batch(), batch queries a call (enrich.c
+ * makes batches of 2: a flow's source and destination), reading the same
+ * of each match as time_lookups() does.
+ */
+static double time_batches(const struct lookup_ctx *c, int version, const guint8 *addrs,
+			   guint batch)
+{
+	guint alen = version == 4 ? 4 : 16;
+	struct stopwatch w = stopwatch_start();
+	struct rfm_rib_query q[16];
+	struct rfm_rib_match m[16];
+	guint64 acc = 0;
+
+	g_assert(batch <= G_N_ELEMENTS(q) && BENCH_LOOKUPS % batch == 0);
+	for (guint32 i = 0; i < BENCH_LOOKUPS; i += batch) {
+		for (guint j = 0; j < batch; j++) {
+			q[j].addr = addrs + (gsize)(i + j) * alen;
+			q[j].version = (guint8)version;
+			q[j].use_default = false;
+		}
+		rfm_rib_lookup_batch(c->rib, batch, q, m);
+		for (guint j = 0; j < batch; j++) {
+			if (m[j].peer)
+				acc += m[j].origin_as + m[j].first_as + m[j].next_hop[15] +
+				       m[j].plen;
+		}
+	}
+	sink += acc;
+	return BENCH_LOOKUPS / stopwatch_stop(&w);
+}
 
 static double time_lookups(const struct lookup_ctx *c, int version, const guint8 *addrs,
 			   enum lookup_kind kind)
@@ -764,6 +812,22 @@ static double run_lookup(const struct lookup_ctx *c, enum variant v)
 		return time_lookups(c, 6, t->inside6, LK_LPM);
 	case V_RIB_INSIDE6:
 		return time_lookups(c, 6, t->inside6, LK_RIB);
+	case V_B2_RANDOM4:
+		return time_batches(c, 4, t->random4, 2);
+	case V_B2_INSIDE4:
+		return time_batches(c, 4, t->inside4, 2);
+	case V_B2_RANDOM6:
+		return time_batches(c, 6, t->random6, 2);
+	case V_B2_INSIDE6:
+		return time_batches(c, 6, t->inside6, 2);
+	case V_B16_RANDOM4:
+		return time_batches(c, 4, t->random4, 16);
+	case V_B16_INSIDE4:
+		return time_batches(c, 4, t->inside4, 16);
+	case V_B16_RANDOM6:
+		return time_batches(c, 6, t->random6, 16);
+	case V_B16_INSIDE6:
+		return time_batches(c, 6, t->inside6, 16);
 	default:
 		g_assert_not_reached();
 	}
@@ -1045,6 +1109,20 @@ int main(int argc, char **argv)
 		       "%s "
 		       "|\n",
 		       TARGET_LOOKUPS / 1e6, best / 1e6, met(best >= TARGET_LOOKUPS));
+		for (int b = 0; b < 2; b++) {
+			int v0 = b ? V_B16_RANDOM4 : V_B2_RANDOM4;
+			double bm = G_MAXDOUBLE, bb = G_MAXDOUBLE;
+
+			for (int v = v0; v < v0 + 4; v++) {
+				bm = MIN(bm, res[v].median);
+				bb = MIN(bb, res[v].max);
+			}
+			printf("| rfm_rib_lookup_batch of %d >= %.0f M/s (slowest median of the "
+			       "four; "
+			       "best run %.2f) | %.2f M/s | %s |\n",
+			       b ? 16 : 2, TARGET_LOOKUPS / 1e6, bb / 1e6, bm / 1e6,
+			       met(bm >= TARGET_LOOKUPS));
+		}
 		printf("| Peer Down of the full table: the call (median; no target) | %.1f us | - "
 		       "|\n",
 		       res[V_DOWN_CALL].median);

@@ -7,24 +7,23 @@
 #include "geoip.h"
 #include "rib.h"
 
-/* One address: RIB route (if any) and MMDB data (if any). */
+/* One address: its RIB route (routed: found; looked up by the caller) and MMDB data (if any). */
 static void enrich_addr(const struct rfm_enricher *e, const guint8 *addr, int version, guint32 *asn,
 			guint8 *source, guint8 *plen, const char **as_name, const char **city,
-			char country[3], guint32 *first_as, struct rfm_rib_match *route,
-			bool *routed)
+			char country[3], guint32 *first_as, const struct rfm_rib_match *route,
+			bool routed)
 {
 	struct rfm_geo_result geo;
 	bool have_geo = false;
 
-	*routed = e->rib && rfm_rib_lookup(e->rib, version, addr, e->use_default_route, route);
 	if (e->geoip)
 		have_geo = rfm_geoip_lookup(e->geoip, addr, version, &geo);
 	/* The match's copies of the attributes: reading them costs no memory access. */
-	if (*routed) {
+	if (routed) {
 		*plen = route->plen;
 		*first_as = route->first_as;
 	}
-	if (*routed && route->origin_as) {
+	if (routed && route->origin_as) {
 		*asn = route->origin_as;
 		*source = RFM_ASN_RIB;
 	} else if (have_geo && geo.asn) {
@@ -43,19 +42,29 @@ void rfm_enrich_record(const struct rfm_enricher *e, const struct rfm_flow_recor
 		       struct rfm_enrichment *out)
 {
 	const struct rfm_flow_key *k = &rec->key;
-	struct rfm_rib_match src_route, dst_route;
-	bool src_routed, dst_routed;
+	/* Both addresses in one batch: the two LPM walks' cache misses overlap. */
+	struct rfm_rib_query q[2] = {
+		{.addr = k->src_addr,
+		 .version = k->ip_version,
+		 .use_default = e->use_default_route},
+		{.addr = k->dst_addr,
+		 .version = k->ip_version,
+		 .use_default = e->use_default_route},
+	};
+	struct rfm_rib_match route[2] = {0};
 
 	memset(out, 0, sizeof(*out));
+	if (e->rib)
+		rfm_rib_lookup_batch(e->rib, 2, q, route);
 	enrich_addr(e, k->src_addr, k->ip_version, &out->src_asn, &out->src_asn_source,
 		    &out->src_prefix_len, &out->src_as_name, &out->src_city, out->src_country,
-		    &out->prev_as, &src_route, &src_routed);
+		    &out->prev_as, &route[0], route[0].peer != NULL);
 	enrich_addr(e, k->dst_addr, k->ip_version, &out->dst_asn, &out->dst_asn_source,
 		    &out->dst_prefix_len, &out->dst_as_name, &out->dst_city, out->dst_country,
-		    &out->next_as, &dst_route, &dst_routed);
-	if (dst_routed && dst_route.nh_version) {
-		memcpy(out->bgp_next_hop, dst_route.next_hop, 16);
-		out->bgp_next_hop_version = dst_route.nh_version;
+		    &out->next_as, &route[1], route[1].peer != NULL);
+	if (route[1].peer && route[1].nh_version) {
+		memcpy(out->bgp_next_hop, route[1].next_hop, 16);
+		out->bgp_next_hop_version = route[1].nh_version;
 	}
 }
 

@@ -37,6 +37,7 @@
 #define NODE_SHIFT  13				       /* nodes per pool chunk: 192 KiB */
 #define VALUE_SHIFT 15				       /* values per pool chunk: 128 KiB */
 #define LEAF	    ((guint64)1 << 63)
+#define BATCH_LANES 8 /* walks in flight in rfm_lpm_lookup_batch() */
 
 /* A prefix or an address as a 128-bit number, host order, IPv4 in the top 32 bits. */
 struct lpm_key {
@@ -893,6 +894,121 @@ LPM_LOOKUP_CLONES guint32 rfm_lpm_lookup_min(const struct rfm_lpm *t, const guin
 	if (plen)
 		*plen = (guint8)len;
 	return v;
+}
+
+/*
+ * DOC: one walk of rfm_lpm_lookup_batch() in flight: rfm_lpm_lookup_min()'s
+ * loop variables, kept between steps. nd, when not NULL, is the next node
+ * to look at, prefetched; once the walk is over (nd NULL), best's value,
+ * prefetched too, is read at the next step.
+ */
+struct lpm_lane {
+	struct rfm_lpm_query *q; /* borrowed; NULL: the lane is idle */
+	const struct lpm_node *nd;
+	const struct lpm_node *best;
+	struct lpm_key k;
+	guint depth, best_depth, best_pos;
+};
+
+static inline void lane_start(struct lpm_lane *l, struct rfm_lpm_query *q)
+{
+	const struct rfm_lpm *t = q->t;
+
+	l->q = q;
+	l->best = NULL;
+	key_load(t, &l->k, q->addr, t->maxlen);
+	l->depth = t->root_bits;
+	l->nd = t->root ? &t->root[root_index(t, &l->k)] : NULL;
+	if (l->nd)
+		__builtin_prefetch(l->nd);
+}
+
+/* The query's result, as rfm_lpm_lookup_min() returns it; the lane is done. */
+static inline bool lane_done(struct lpm_lane *l, guint32 v, guint len)
+{
+	if (len < l->q->min_plen)
+		v = 0;
+	l->q->value = v;
+	l->q->plen = v ? (guint8)len : 0;
+	return true;
+}
+
+/* One step of rfm_lpm_lookup_min()'s walk: one node, or the reading of the result. */
+static inline bool lane_step(struct lpm_lane *l)
+{
+	const struct rfm_lpm *t = l->q->t;
+	const struct lpm_node *nd = l->nd;
+
+	if (nd) {
+		guint c = key_chunk(&l->k, l->depth);
+		guint64 m;
+
+		if (is_leaf(nd)) {
+			if (key_covers(&nd->key, leaf_plen(nd), &l->k))
+				return lane_done(l, leaf_value(nd), leaf_plen(nd));
+			l->nd = NULL;
+		} else {
+			m = nd->prefixes & cover_mask(c);
+			if (m) {
+				l->best = nd;
+				l->best_pos = top_bit(m);
+				l->best_depth = l->depth;
+				__builtin_prefetch(node_value(t, nd, l->best_pos));
+			}
+			l->nd = nd->children & bit(c) ? child_of(t, nd, c) : NULL;
+			l->depth += STRIDE;
+			if (l->nd) {
+				__builtin_prefetch(l->nd);
+				return false;
+			}
+		}
+		if (l->best)
+			return false; /* give the value's prefetch a round */
+	}
+	if (l->best)
+		return lane_done(l, *node_value(t, l->best, l->best_pos),
+				 l->best_depth + pos_len(l->best_pos));
+	if (t->shorts && t->shorts->best[root_index(t, &l->k)])
+		return lane_done(l, t->shorts->best[root_index(t, &l->k)],
+				 t->shorts->best_plen[root_index(t, &l->k)]);
+	return lane_done(l, 0, 0);
+}
+
+/*
+ * Up to BATCH_LANES walks in flight, each taking one step per round; a lane
+ * whose walk ends takes the next query, so that as many misses stay in
+ * flight until the last queries.
+ */
+LPM_LOOKUP_CLONES void rfm_lpm_lookup_batch(struct rfm_lpm_query *q, guint n)
+{
+	struct lpm_lane lanes[BATCH_LANES];
+	guint nl = MIN(n, BATCH_LANES), next = 0, active = nl;
+
+	g_return_if_fail(q || !n);
+	for (guint i = 0; i < n; i++) {
+		if (!q[i].t || !q[i].addr) {
+			g_critical("rfm_lpm_lookup_batch: query %u has no table or no address", i);
+			for (i = 0; i < n; i++)
+				q[i].value = q[i].plen = 0;
+			return;
+		}
+	}
+	for (guint i = 0; i < nl; i++)
+		lane_start(&lanes[i], &q[next++]);
+	while (active) {
+		for (guint i = 0; i < nl; i++) {
+			struct lpm_lane *l = &lanes[i];
+
+			if (!l->q || !lane_step(l))
+				continue;
+			if (next < n) {
+				lane_start(l, &q[next++]);
+			} else {
+				l->q = NULL;
+				active--;
+			}
+		}
+	}
 }
 
 /*

@@ -53,6 +53,28 @@ guint32 rfm_lpm_lookup_min(const struct rfm_lpm *t, const guint8 *addr, guint8 m
 			   guint8 *plen);
 
 /*
+ * DOC: one lookup of rfm_lpm_lookup_batch(). t, addr and min_plen are its
+ * input (t and addr borrowed, as for rfm_lpm_lookup_min()); value and plen
+ * its result: what rfm_lpm_lookup_min() returns and stores (plen 0 when
+ * value is 0). Queries of one batch may name different tables.
+ */
+struct rfm_lpm_query {
+	const struct rfm_lpm *t;
+	const guint8 *addr;
+	guint8 min_plen;
+	guint8 plen;   /* out */
+	guint32 value; /* out */
+};
+
+/*
+ * rfm_lpm_lookup_min() for n queries at once, with the same results. The
+ * walks are interleaved, a few at a time, and each prefetches its next node
+ * before the others take their step, so that their cache misses overlap
+ * instead of following each other: worth it from 2 queries on.
+ */
+void rfm_lpm_lookup_batch(struct rfm_lpm_query *q, guint n);
+
+/*
  * Every prefix covering addr of length min_plen or more, longest first:
  * values[i] and plens[i] for i below the count returned (at most max, and
  * never more than 33 (IPv4) or 129 (IPv6)). For callers that must look past

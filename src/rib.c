@@ -44,6 +44,7 @@
 #define SET_WORDS	   11	       /* array words that fit in a set's slot */
 #define SWEEP_PREFIXES	   1024	       /* prefixes one sweep step looks at, by default */
 #define MATCHES_MAX	   129	       /* prefixes that can cover an IPv6 address */
+#define BATCH_MAX	   32	       /* queries rfm_rib_lookup_batch() walks together */
 
 enum { TABLE_SELECT = 0, TABLE_OUT = 1, TABLE_MAX = 2 };
 
@@ -938,6 +939,59 @@ bool rfm_rib_lookup(const struct rfm_rib *rib, int version, const guint8 *addr, 
 		return true;
 	}
 	return v != NIL && lookup_past_dead(rib, version, addr, min_plen, out);
+}
+
+/*
+ * BATCH_MAX queries at a time: their LPM walks interleaved, then the side
+ * parts of their sets prefetched together, then the matches filled in as
+ * rfm_rib_lookup() fills them.
+ */
+guint rfm_rib_lookup_batch(const struct rfm_rib *rib, guint n, const struct rfm_rib_query *q,
+			   struct rfm_rib_match *out)
+{
+	struct rfm_lpm_query lq[BATCH_MAX];
+	guint found = 0, idx[BATCH_MAX];
+
+	g_return_val_if_fail(rib && ((q && out) || !n), 0);
+	for (guint base = 0; base < n; base += BATCH_MAX) {
+		guint m = MIN(n - base, BATCH_MAX), nl = 0;
+
+		for (guint i = base; i < base + m; i++) {
+			if (q[i].version != 4 && q[i].version != 6) {
+				memset(&out[i], 0, sizeof(out[i]));
+				continue;
+			}
+			lq[nl].t = rib->lpm[TABLE_SELECT][q[i].version == 6];
+			lq[nl].addr = q[i].addr;
+			lq[nl].min_plen = q[i].use_default ? 0 : 1;
+			idx[nl++] = i;
+		}
+		rfm_lpm_lookup_batch(lq, nl);
+		for (guint j = 0; j < nl; j++) {
+			if (lq[j].value & VALUE_SET)
+				__builtin_prefetch(hot_at(rib, lq[j].value & VALUE_SET));
+		}
+		for (guint j = 0; j < nl; j++) {
+			const struct rfm_rib_query *qi = &q[idx[j]];
+			struct rfm_rib_match *o = &out[idx[j]];
+			guint32 set = lq[j].value & VALUE_SET;
+			bool ok;
+
+			if (set_live(rib, set)) {
+				match_fill(rib, set, lq[j].plen, o);
+				ok = true;
+			} else {
+				ok = lq[j].value != NIL &&
+				     lookup_past_dead(rib, qi->version, qi->addr, lq[j].min_plen,
+						      o);
+			}
+			if (ok)
+				found++;
+			else
+				memset(o, 0, sizeof(*o));
+		}
+	}
+	return found;
 }
 
 /* --- the sweep ------------------------------------------------------------ */

@@ -167,6 +167,24 @@ bool rfm_rib_withdraw(struct rfm_rib *rib, guint32 peer_id, int version, const g
 bool rfm_rib_lookup(const struct rfm_rib *rib, int version, const guint8 *addr, bool use_default,
 		    struct rfm_rib_match *out);
 
+/* DOC: one lookup of rfm_rib_lookup_batch(): rfm_rib_lookup()'s arguments. */
+struct rfm_rib_query {
+	const guint8 *addr; /* borrowed: 4 or 16 bytes in network order per version */
+	guint8 version;	    /* 4 or 6 */
+	bool use_default;
+};
+
+/*
+ * rfm_rib_lookup() of n queries at once: out[i] gets what rfm_rib_lookup()
+ * stores for q[i], or zeros (peer NULL) when it finds nothing. Returns how
+ * many found a route. The LPM walks are interleaved and the side parts of
+ * the sets prefetched before they are read, so the cache misses of
+ * different queries overlap: two queries (a flow's source and destination)
+ * cost much less than two calls of rfm_rib_lookup().
+ */
+guint rfm_rib_lookup_batch(const struct rfm_rib *rib, guint n, const struct rfm_rib_query *q,
+			   struct rfm_rib_match *out);
+
 /* Routes of one peer, for metrics; 0 for an unknown id. */
 guint32 rfm_rib_peer_routes(const struct rfm_rib *rib, guint32 peer_id);
 void rfm_rib_get_stats(const struct rfm_rib *rib, struct rfm_rib_stats *out);

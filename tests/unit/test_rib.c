@@ -1919,6 +1919,64 @@ static bool diff_fail(struct diff *d, const char *fmt, ...)
 	return false;
 }
 
+/*
+ * rfm_rib_lookup_batch() of up to 40 random queries (more than one batch of
+ * the RIB and than the LPM's lanes; both versions, with and without the
+ * default route, a bad version now and then, the same address twice) gives
+ * what rfm_rib_lookup() gives for each, or zeros where it finds nothing.
+ */
+static bool diff_check_batch(struct diff *d)
+{
+	guint8 addrs[40][16];
+	struct rfm_rib_query q[40];
+	struct rfm_rib_match m[40];
+	guint n = rnd(d, 41), found = 0, got;
+
+	for (guint i = 0; i < n; i++) {
+		memset(&m[i], 0xa5, sizeof(m[i])); /* the batch must write every field */
+		if (i && !rnd(d, 8)) {
+			q[i] = q[rnd(d, i)];
+			continue;
+		}
+		q[i].addr = addrs[i];
+		q[i].version = (guint8)diff_addr(d, addrs[i]);
+		q[i].use_default = rnd(d, 2);
+		if (!rnd(d, 20))
+			q[i].version = rnd(d, 2) ? 0 : 5;
+	}
+	got = rfm_rib_lookup_batch(d->rib, n, q, m);
+	for (guint i = 0; i < n; i++) {
+		struct rfm_rib_match one;
+		bool ok = rfm_rib_lookup(d->rib, q[i].version, q[i].addr, q[i].use_default, &one);
+		char buf[INET6_ADDRSTRLEN] = "?";
+
+		if (q[i].version == 4 || q[i].version == 6)
+			inet_ntop(q[i].version == 4 ? AF_INET : AF_INET6, q[i].addr, buf,
+				  sizeof(buf));
+		found += ok;
+		if (!ok &&
+		    (m[i].attrs || m[i].peer || m[i].peer_as || m[i].origin_as || m[i].first_as ||
+		     m[i].plen || m[i].nh_version || memcmp(m[i].next_hop, (guint8[16]){0}, 16)))
+			return diff_fail(d,
+					 "batch of %u, query %u (%s v%u): single none, batch not "
+					 "zeros",
+					 n, i, buf, q[i].version);
+		if (ok &&
+		    (m[i].attrs != one.attrs || m[i].peer != one.peer ||
+		     m[i].peer_as != one.peer_as || m[i].origin_as != one.origin_as ||
+		     m[i].first_as != one.first_as || m[i].plen != one.plen ||
+		     m[i].nh_version != one.nh_version || memcmp(m[i].next_hop, one.next_hop, 16)))
+			return diff_fail(d,
+					 "batch of %u, query %u (%s%s): single /%u AS%u, batch "
+					 "/%u AS%u",
+					 n, i, buf, q[i].use_default ? " default" : "", one.plen,
+					 one.origin_as, m[i].plen, m[i].origin_as);
+	}
+	if (got != found)
+		return diff_fail(d, "batch of %u found %u, single lookups %u", n, got, found);
+	return true;
+}
+
 static bool diff_check_lookup(struct diff *d)
 {
 	struct rfm_rib_match m;
@@ -2323,6 +2381,8 @@ static bool diff_run(guint32 seed, bool trace, guint *ops)
 		ok = diff_step(&d);
 		for (guint l = 0; l < 4 && ok; l++)
 			ok = diff_check_lookup(&d);
+		if (ok)
+			ok = diff_check_batch(&d);
 		if (ok && (d.step % 32 == 0 || d.step + 1 == steps))
 			ok = diff_check_all(&d);
 		(*ops)++;
@@ -2335,7 +2395,8 @@ static bool diff_run(guint32 seed, bool trace, guint *ops)
 		}
 	}
 	if (ok)
-		ok = diff_check_lookup(&d) && diff_sweep(&d, true) && diff_check_all(&d);
+		ok = diff_check_lookup(&d) && diff_check_batch(&d) && diff_sweep(&d, true) &&
+		     diff_check_all(&d) && diff_check_batch(&d);
 	if (ok) {
 		struct rfm_rib *fresh = rfm_rib_new(&d.opts);
 

@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #include "replay.h"
 
+#include <dlfcn.h>
 #include <sched.h>
 #include <string.h>
 
@@ -231,6 +232,50 @@ static void run_one(struct replay *r, int dlt, const struct pcap_pkthdr *h, cons
 	}
 }
 
+/*
+ * libpcap is loaded when a replay starts (RFM_PCAP_SONAME, the soname the
+ * build found), not linked: the agent never reads captures, and libpcap's
+ * dependencies (libdbus, libsystemd and theirs) would cost an idle agent
+ * about 1 MiB of resident library pages.
+ */
+static struct {
+	__typeof__(&pcap_open_offline_with_tstamp_precision) open;
+	__typeof__(&pcap_datalink) datalink;
+	__typeof__(&pcap_datalink_val_to_name) datalink_name;
+	__typeof__(&pcap_next_ex) next_ex;
+	__typeof__(&pcap_geterr) geterr;
+	__typeof__(&pcap_close) close;
+} pc;
+
+static bool pcap_load(GError **error)
+{
+	void *h;
+
+	if (pc.close)
+		return true;
+	h = dlopen(RFM_PCAP_SONAME, RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		g_set_error(error, RFM_REPLAY_ERROR, RFM_REPLAY_ERROR_OPEN,
+			    "cannot load libpcap (%s): %s", RFM_PCAP_SONAME, dlerror());
+		return false;
+	}
+	pc.open = (__typeof__(pc.open))dlsym(h, "pcap_open_offline_with_tstamp_precision");
+	pc.datalink = (__typeof__(pc.datalink))dlsym(h, "pcap_datalink");
+	pc.datalink_name = (__typeof__(pc.datalink_name))dlsym(h, "pcap_datalink_val_to_name");
+	pc.next_ex = (__typeof__(pc.next_ex))dlsym(h, "pcap_next_ex");
+	pc.geterr = (__typeof__(pc.geterr))dlsym(h, "pcap_geterr");
+	pc.close = (__typeof__(pc.close))dlsym(h, "pcap_close");
+	if (!pc.open || !pc.datalink || !pc.datalink_name || !pc.next_ex || !pc.geterr ||
+	    !pc.close) {
+		g_set_error(error, RFM_REPLAY_ERROR, RFM_REPLAY_ERROR_OPEN,
+			    "%s lacks a function rfm needs", RFM_PCAP_SONAME);
+		memset(&pc, 0, sizeof(pc));
+		dlclose(h);
+		return false;
+	}
+	return true; /* stays loaded for the process */
+}
+
 /* Replay one capture. false only when it cannot be opened or has an unknown link type. */
 static bool replay_file(struct replay *r, const char *path, GError **error)
 {
@@ -240,7 +285,10 @@ static bool replay_file(struct replay *r, const char *path, GError **error)
 	pcap_t *p;
 	int dlt, rc;
 
-	p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, errbuf);
+	if (!pcap_load(error))
+		return false;
+
+	p = pc.open(path, PCAP_TSTAMP_PRECISION_NANO, errbuf);
 	if (!p) {
 		/* libpcap names the file in some messages ("PATH: No such file..."), not all. */
 		if (g_str_has_prefix(errbuf, path))
@@ -250,26 +298,26 @@ static bool replay_file(struct replay *r, const char *path, GError **error)
 				    errbuf);
 		return false;
 	}
-	dlt = pcap_datalink(p);
+	dlt = pc.datalink(p);
 	if (!rfm_replay_linktype_supported(dlt)) {
-		const char *name = pcap_datalink_val_to_name(dlt);
+		const char *name = pc.datalink_name(dlt);
 
 		g_set_error(error, RFM_REPLAY_ERROR, RFM_REPLAY_ERROR_LINKTYPE,
 			    "%s: link type %d (%s) is not supported (Ethernet, raw IP and "
 			    "Linux cooked captures are)",
 			    path, dlt, name ? name : "unknown");
-		pcap_close(p);
+		pc.close(p);
 		return false;
 	}
 	r->stats->files++;
-	while ((rc = pcap_next_ex(p, &h, &data)) == 1)
+	while ((rc = pc.next_ex(p, &h, &data)) == 1)
 		run_one(r, dlt, h, data);
 	if (rc == PCAP_ERROR) {
 		r->stats->read_errors++;
 		g_warning("replay: %s: %s (the packets before it were replayed)", path,
-			  pcap_geterr(p));
+			  pc.geterr(p));
 	}
-	pcap_close(p);
+	pc.close(p);
 	return true;
 }
 

@@ -97,8 +97,11 @@ struct agent {
 	struct rfm_enricher enricher; /* borrows rib and geoip */
 	bool enrich;		      /* a source is configured: records carry the keys */
 	struct rfm_export *exp;	      /* owned; without collectors nothing is exported */
-	bool ifaces_batch;	      /* ifaces_sync() running: export tables updated at its end */
-	GHashTable *ifaces;	      /* ifindex -> struct agent_if (owned) */
+	/* Ended records waiting to be enriched together (agent_emit_records()). */
+	struct rfm_flow_record pending[RFM_ENRICH_BATCH];
+	guint n_pending;
+	bool ifaces_batch;  /* ifaces_sync() running: export tables updated at its end */
+	GHashTable *ifaces; /* ifindex -> struct agent_if (owned) */
 	struct rfm_clock clock;
 	guint64 now_ms;		     /* never goes backwards */
 	FILE *flow_out;		     /* --print json target, or NULL; owned unless stdout */
@@ -156,24 +159,45 @@ static void agent_sync(struct agent *a)
 	rfm_flow_table_update_batch(a->flows, &a->batch);
 }
 
+/*
+ * Enrich the pending records in one batch (their RIB lookups overlap), then
+ * write and export them in the order they ended. Runs when the batch is full
+ * and after every expiry pass (on_drain, shutdown); records a flush of an
+ * interface or a reload ended wait for the next drain tick at most.
+ */
+static void agent_emit_records(struct agent *a)
+{
+	const struct rfm_flow_record *recs[RFM_ENRICH_BATCH];
+	struct rfm_enrichment en[RFM_ENRICH_BATCH];
+	bool exporting = rfm_export_collectors(a->exp) > 0;
+	guint n = a->n_pending;
+
+	a->n_pending = 0;
+	for (guint i = 0; i < n; i++)
+		recs[i] = &a->pending[i];
+	if (a->enrich)
+		rfm_enrich_records(&a->enricher, n, recs, en);
+	for (guint i = 0; i < n; i++) {
+		if (a->flow_out) {
+			g_string_truncate(a->line, 0);
+			rfm_flow_append_json(a->line, recs[i], a->enrich ? &en[i] : NULL);
+			g_string_append_c(a->line, '\n');
+			fwrite(a->line->str, 1, a->line->len, a->flow_out);
+		}
+		if (exporting)
+			rfm_export_flow(a->exp, recs[i], a->enrich ? &en[i] : NULL, a->now_ms);
+	}
+}
+
 static void on_flow(const struct rfm_flow_record *rec, void *user_data)
 {
 	struct agent *a = user_data;
-	bool exporting = rfm_export_collectors(a->exp) > 0;
-	struct rfm_enrichment en;
 
-	if (!a->flow_out && !exporting)
+	if (!a->flow_out && !rfm_export_collectors(a->exp))
 		return;
-	if (a->enrich)
-		rfm_enrich_record(&a->enricher, rec, &en);
-	if (a->flow_out) {
-		g_string_truncate(a->line, 0);
-		rfm_flow_append_json(a->line, rec, a->enrich ? &en : NULL);
-		g_string_append_c(a->line, '\n');
-		fwrite(a->line->str, 1, a->line->len, a->flow_out);
-	}
-	if (exporting)
-		rfm_export_flow(a->exp, rec, a->enrich ? &en : NULL, a->now_ms);
+	a->pending[a->n_pending++] = *rec; /* valid only during this call: copied */
+	if (a->n_pending == RFM_ENRICH_BATCH)
+		agent_emit_records(a);
 }
 
 /*
@@ -247,6 +271,7 @@ static gboolean on_drain(gpointer user_data)
 
 	agent_sync(a);
 	rfm_flow_table_expire(a->flows, agent_now(a));
+	agent_emit_records(a);
 	rfm_rollup_expire(a->rollup, a->now_ms); /* does its pass at most once a second */
 	/* Template refresh when due; a message not full goes out RFM_EXPORT_FLUSH_MS late at most.
 	 */
@@ -1118,6 +1143,7 @@ int rfm_agent_main(int argc, char **argv)
 	agent_sync(&a);
 	rfm_flow_table_expire(a.flows, agent_now(&a));
 	rfm_flow_table_flush(a.flows);
+	agent_emit_records(&a);
 	rfm_export_flush(a.exp, agent_now(&a));
 	if (rfm_export_collectors(a.exp) && !rfm_export_drain(a.exp, EXPORT_DRAIN_MS))
 		g_warning("export: queued messages left unsent after %u ms", EXPORT_DRAIN_MS);

@@ -38,24 +38,13 @@ static void enrich_addr(const struct rfm_enricher *e, const guint8 *addr, int ve
 	}
 }
 
-void rfm_enrich_record(const struct rfm_enricher *e, const struct rfm_flow_record *rec,
-		       struct rfm_enrichment *out)
+/* The rest of one record's enrichment, its two RIB matches at hand. */
+static void enrich_one(const struct rfm_enricher *e, const struct rfm_flow_record *rec,
+		       const struct rfm_rib_match route[2], struct rfm_enrichment *out)
 {
 	const struct rfm_flow_key *k = &rec->key;
-	/* Both addresses in one batch: the two LPM walks' cache misses overlap. */
-	struct rfm_rib_query q[2] = {
-		{.addr = k->src_addr,
-		 .version = k->ip_version,
-		 .use_default = e->use_default_route},
-		{.addr = k->dst_addr,
-		 .version = k->ip_version,
-		 .use_default = e->use_default_route},
-	};
-	struct rfm_rib_match route[2] = {0};
 
 	memset(out, 0, sizeof(*out));
-	if (e->rib)
-		rfm_rib_lookup_batch(e->rib, 2, q, route);
 	enrich_addr(e, k->src_addr, k->ip_version, &out->src_asn, &out->src_asn_source,
 		    &out->src_prefix_len, &out->src_as_name, &out->src_city, out->src_country,
 		    &out->prev_as, &route[0], route[0].peer != NULL);
@@ -66,6 +55,37 @@ void rfm_enrich_record(const struct rfm_enricher *e, const struct rfm_flow_recor
 		memcpy(out->bgp_next_hop, route[1].next_hop, 16);
 		out->bgp_next_hop_version = route[1].nh_version;
 	}
+}
+
+void rfm_enrich_records(const struct rfm_enricher *e, guint n,
+			const struct rfm_flow_record *const *recs, struct rfm_enrichment *out)
+{
+	/* Every address of the batch in one RIB batch: the LPM walks' cache misses overlap. */
+	struct rfm_rib_query q[2 * RFM_ENRICH_BATCH];
+	struct rfm_rib_match route[2 * RFM_ENRICH_BATCH];
+
+	g_assert(n <= RFM_ENRICH_BATCH);
+	memset(route, 0, 2 * n * sizeof(route[0]));
+	for (guint i = 0; i < n; i++) {
+		const struct rfm_flow_key *k = &recs[i]->key;
+
+		q[2 * i] = (struct rfm_rib_query){.addr = k->src_addr,
+						  .version = k->ip_version,
+						  .use_default = e->use_default_route};
+		q[2 * i + 1] = (struct rfm_rib_query){.addr = k->dst_addr,
+						      .version = k->ip_version,
+						      .use_default = e->use_default_route};
+	}
+	if (e->rib && n)
+		rfm_rib_lookup_batch(e->rib, 2 * n, q, route);
+	for (guint i = 0; i < n; i++)
+		enrich_one(e, recs[i], &route[2 * i], &out[i]);
+}
+
+void rfm_enrich_record(const struct rfm_enricher *e, const struct rfm_flow_record *rec,
+		       struct rfm_enrichment *out)
+{
+	rfm_enrich_records(e, 1, &rec, out);
 }
 
 const char *rfm_asn_source_name(enum rfm_asn_source s)

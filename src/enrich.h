@@ -56,6 +56,15 @@ struct rfm_enricher {
 void rfm_enrich_record(const struct rfm_enricher *e, const struct rfm_flow_record *rec,
 		       struct rfm_enrichment *out);
 
+/*
+ * The same for n <= RFM_ENRICH_BATCH records at once (out[i] for recs[i]):
+ * their 2n RIB lookups run as one rfm_rib_lookup_batch(), so the cache
+ * misses of different lookups overlap.
+ */
+#define RFM_ENRICH_BATCH 16
+void rfm_enrich_records(const struct rfm_enricher *e, guint n,
+			const struct rfm_flow_record *const *recs, struct rfm_enrichment *out);
+
 const char *rfm_asn_source_name(enum rfm_asn_source s);
 
 #endif /* RFM_ENRICH_H */

@@ -225,6 +225,8 @@ static void check_setup(enum setup s, struct rfm_rib *rib, struct rfm_geoip *geo
 				 .geoip = s == RIB_ONLY ? NULL : geo,
 				 .use_default_route = s == RIB_MMDB_DEFAULT};
 	guint records = 0;
+	g_autoptr(GArray) recs = g_array_new(FALSE, TRUE, sizeof(struct rfm_flow_record));
+	g_autoptr(GPtrArray) wants = g_ptr_array_new_with_free_func(g_free);
 
 	g_test_message("%s", setup_names[s]);
 	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
@@ -257,10 +259,39 @@ static void check_setup(enum setup s, struct rfm_rib *rib, struct rfm_geoip *geo
 					   cases[j].addr);
 			g_assert_cmpstr(src, ==, want_src);
 			g_assert_cmpstr(dst, ==, cases[j].want[s]);
+			g_array_append_val(recs, rec);
+			g_ptr_array_add(wants, g_strconcat(src, " | ", dst, NULL));
 			records++;
 		}
 	}
 	g_assert_cmpuint(records, >, G_N_ELEMENTS(cases));
+
+	/* rfm_enrich_records(): batches of every size give what single records gave. */
+	for (guint size = 1; size <= RFM_ENRICH_BATCH; size++) {
+		for (guint at = 0; at < recs->len; at += size) {
+			guint n = MIN(size, recs->len - at);
+			const struct rfm_flow_record *p[RFM_ENRICH_BATCH];
+			struct rfm_enrichment en[RFM_ENRICH_BATCH];
+
+			memset(en, 0x5a, sizeof(en));
+			for (guint k = 0; k < n; k++)
+				p[k] = &g_array_index(recs, struct rfm_flow_record, at + k);
+			rfm_enrich_records(&e, n, p, en);
+			for (guint k = 0; k < n; k++) {
+				g_autofree char *src = side_str(
+					en[k].src_asn, en[k].src_asn_source, en[k].src_prefix_len,
+					"prev", en[k].prev_as, en[k].src_as_name, en[k].src_city,
+					en[k].src_country, NULL);
+				g_autofree char *dst = side_str(
+					en[k].dst_asn, en[k].dst_asn_source, en[k].dst_prefix_len,
+					"next", en[k].next_as, en[k].dst_as_name, en[k].dst_city,
+					en[k].dst_country, &en[k]);
+				g_autofree char *got = g_strconcat(src, " | ", dst, NULL);
+
+				g_assert_cmpstr(got, ==, g_ptr_array_index(wants, at + k));
+			}
+		}
+	}
 }
 
 /* --- tests ------------------------------------------------------------------ */

@@ -55,6 +55,7 @@
 #include "lpm.h"
 
 #include "bench_util.h"
+#include "prefix_gen.h"
 
 #define BENCH_MIN_REPS	   5
 #define BENCH_DEFAULT_REPS 5
@@ -68,154 +69,25 @@
 #define TARGET_INSERTS	   2e6
 #define TARGET_LOOKUPS	   10e6
 
-/* A length and its weight per 100,000 prefixes. */
-struct len_weight {
-	guint8 plen;
-	guint32 weight;
-};
-
-static const struct len_weight v4_lengths[] = {
-	{24, 62700}, {23, 9500}, {22, 11500}, {21, 4500}, {20, 4500}, {19, 3000},
-	{18, 1600},  {17, 1000}, {16, 1300},  {15, 120},  {14, 100},  {13, 80},
-	{12, 50},    {11, 30},	 {10, 10},    {9, 5},	  {8, 5},
-};
-
-static const struct len_weight v6_lengths[] = {
-	{48, 49500}, {44, 8000}, {40, 6000}, {36, 3000}, {32, 15000}, {29, 3000}, {47, 1500},
-	{46, 2000},  {45, 1000}, {42, 1500}, {41, 500},	 {43, 500},   {38, 1000}, {39, 500},
-	{37, 500},   {35, 1000}, {34, 1000}, {33, 1000}, {31, 500},   {30, 500},  {28, 500},
-	{56, 1000},  {64, 500},	 {24, 300},  {20, 200},
-};
-
-/* RIR blocks for IPv6 allocations: first 16 bits, length, weight per 100. */
-static const struct {
-	guint16 top;
-	guint8 plen;
-	guint8 weight;
-} v6_blocks[] = {
-	{0x2a00, 12, 35}, {0x2600, 12, 25}, {0x2400, 12, 25},
-	{0x2800, 12, 10}, {0x2001, 16, 4},  {0x2c00, 12, 1},
-};
-
-struct prefix {
-	guint8 addr[16];
-	guint8 plen;
-};
-
 /* One table: its prefixes (the first n are the table, the rest churn in) and lookup addresses. */
 struct bench_table {
 	const char *name;
 	int family;
 	guint alen;
 	guint32 n;
-	guint32 nextra;		 /* prefixes after the first n, for the churn rounds */
-	struct prefix *prefixes; /* owned, n + nextra, random order */
-	struct prefix *sorted;	 /* owned, the first n in address order */
-	guint8 *random_addrs;	 /* owned, BENCH_LOOKUPS * alen */
-	guint8 *inside_addrs;	 /* owned, likewise */
-	double covered;		 /* share of random_addrs some prefix covers */
+	guint32 nextra;		       /* prefixes after the first n, for the churn rounds */
+	struct bench_prefix *prefixes; /* owned, n + nextra, random order */
+	struct bench_prefix *sorted;   /* owned, the first n in address order */
+	guint8 *random_addrs;	       /* owned, BENCH_LOOKUPS * alen */
+	guint8 *inside_addrs;	       /* owned, likewise */
+	double covered;		       /* share of random_addrs some prefix covers */
 };
 
 /* --- generator ------------------------------------------------------------ */
 
-/* splitmix64: fast, and the same sequence everywhere for a seed. */
-static guint64 rng_next(guint64 *s)
-{
-	guint64 z = (*s += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-static guint32 rng_below(guint64 *s, guint32 n)
-{
-	return (guint32)(((rng_next(s) >> 32) * n) >> 32);
-}
-
-static guint8 pick_len(guint64 *s, const struct len_weight *w, gsize n)
-{
-	guint32 r = rng_below(s, 100000);
-
-	for (gsize i = 0; i < n; i++) {
-		if (r < w[i].weight)
-			return w[i].plen;
-		r -= w[i].weight;
-	}
-	return w[n - 1].plen;
-}
-
-/* Random bits from bit `from` (inclusive) to `to` (exclusive) of a 16-byte address. */
-static void fill_bits(guint64 *s, guint8 *a, guint from, guint to)
-{
-	for (guint b = from; b < to; b++) {
-		guint8 m = (guint8)(0x80 >> (b % 8));
-
-		a[b / 8] = (rng_next(s) & 1) ? a[b / 8] | m : a[b / 8] & ~m;
-	}
-}
-
-static void clear_from(guint8 *a, guint plen)
-{
-	for (guint b = plen; b < 128; b++)
-		a[b / 8] &= (guint8) ~(0x80 >> (b % 8));
-}
-
-static void gen_v4(guint64 *s, struct prefix *p)
-{
-	guint32 v;
-
-	memset(p, 0, sizeof(*p));
-	p->plen = pick_len(s, v4_lengths, G_N_ELEMENTS(v4_lengths));
-	do
-		v = (guint32)rng_next(s);
-	while ((v >> 24) < 1 || (v >> 24) > 223);
-	v = GUINT32_TO_BE(v);
-	memcpy(p->addr, &v, 4);
-	clear_from(p->addr, p->plen);
-}
-
-/* The allocations of the IPv6 table: /32 or /29 inside an RIR block. */
-static void gen_v6_allocs(guint64 *s, struct prefix *allocs, guint n)
-{
-	for (guint i = 0; i < n; i++) {
-		guint32 r = rng_below(s, 100), b = 0;
-
-		while (r >= v6_blocks[b].weight) {
-			r -= v6_blocks[b].weight;
-			b++;
-		}
-		memset(&allocs[i], 0, sizeof(allocs[i]));
-		allocs[i].addr[0] = (guint8)(v6_blocks[b].top >> 8);
-		allocs[i].addr[1] = (guint8)v6_blocks[b].top;
-		allocs[i].plen = rng_below(s, 5) ? 32 : 29;
-		fill_bits(s, allocs[i].addr, v6_blocks[b].plen, allocs[i].plen);
-	}
-}
-
-static void gen_v6(guint64 *s, const struct prefix *allocs, guint nallocs, struct prefix *p)
-{
-	const struct prefix *a;
-	struct prefix place;
-
-	p->plen = pick_len(s, v6_lengths, G_N_ELEMENTS(v6_lengths));
-	if (p->plen < 29) {
-		/* Shorter than any allocation: somewhere in an RIR block. */
-		gen_v6_allocs(s, &place, 1);
-		a = &place;
-	} else {
-		do
-			a = &allocs[rng_below(s, nallocs)];
-		while (a->plen > p->plen);
-	}
-	memcpy(p->addr, a->addr, 16);
-	fill_bits(s, p->addr, a->plen, p->plen);
-	clear_from(p->addr, p->plen);
-}
-
 static guint prefix_hash(gconstpointer k)
 {
-	const struct prefix *p = k;
+	const struct bench_prefix *p = k;
 	guint64 h = p->plen;
 
 	for (guint i = 0; i < 16; i += 8) {
@@ -230,52 +102,53 @@ static guint prefix_hash(gconstpointer k)
 
 static gboolean prefix_equal(gconstpointer a, gconstpointer b)
 {
-	return !memcmp(a, b, sizeof(struct prefix));
+	return !memcmp(a, b, sizeof(struct bench_prefix));
 }
 
 static int prefix_cmp(const void *a, const void *b)
 {
-	const struct prefix *x = a, *y = b;
+	const struct bench_prefix *x = a, *y = b;
 	int c = memcmp(x->addr, y->addr, 16);
 
 	return c ? c : (int)x->plen - (int)y->plen;
 }
 
 /* An address inside p: its bits, then random ones. */
-static void addr_inside(guint64 *s, const struct prefix *p, guint alen, guint8 *out)
+static void addr_inside(guint64 *s, const struct bench_prefix *p, guint alen, guint8 *out)
 {
 	guint8 a[16];
 
 	memcpy(a, p->addr, 16);
-	fill_bits(s, a, p->plen, 8 * alen);
+	bench_fill_bits(s, a, p->plen, 8 * alen);
 	memcpy(out, a, alen);
 }
 
 static void table_build(struct bench_table *b, guint32 seed)
 {
 	g_autoptr(GHashTable) seen = g_hash_table_new(prefix_hash, prefix_equal);
-	g_autofree struct prefix *allocs = NULL;
+	g_autofree struct bench_prefix *allocs = NULL;
 	guint64 s = seed ^ (guint64)b->family << 32;
 	guint32 total = b->n + b->nextra;
 	struct rfm_lpm *t = rfm_lpm_new(b->family);
 	guint32 hit = 0;
 
 	b->alen = b->family == 4 ? 4 : 16;
-	b->prefixes = g_new(struct prefix, total);
+	b->prefixes = g_new(struct bench_prefix, total);
 	if (b->family == 6) {
-		allocs = g_new(struct prefix, BENCH_V6_ALLOCS);
-		gen_v6_allocs(&s, allocs, BENCH_V6_ALLOCS);
+		allocs = g_new(struct bench_prefix, BENCH_V6_ALLOCS);
+		for (guint i = 0; i < BENCH_V6_ALLOCS; i++)
+			bench_gen_v6_alloc(&s, &allocs[i]);
 	}
 	for (guint32 i = 0; i < total; i++) {
 		do {
 			if (b->family == 4)
-				gen_v4(&s, &b->prefixes[i]);
+				bench_gen_v4(&s, &b->prefixes[i]);
 			else
-				gen_v6(&s, allocs, BENCH_V6_ALLOCS, &b->prefixes[i]);
+				bench_gen_v6(&s, allocs, BENCH_V6_ALLOCS, &b->prefixes[i]);
 		} while (!g_hash_table_add(seen, &b->prefixes[i]));
 	}
-	b->sorted = g_memdup2(b->prefixes, sizeof(struct prefix) * b->n);
-	qsort(b->sorted, b->n, sizeof(struct prefix), prefix_cmp);
+	b->sorted = g_memdup2(b->prefixes, sizeof(struct bench_prefix) * b->n);
+	qsort(b->sorted, b->n, sizeof(struct bench_prefix), prefix_cmp);
 
 	b->random_addrs = g_malloc((gsize)BENCH_LOOKUPS * b->alen);
 	b->inside_addrs = g_malloc((gsize)BENCH_LOOKUPS * b->alen);
@@ -283,13 +156,13 @@ static void table_build(struct bench_table *b, guint32 seed)
 		rfm_lpm_insert(t, b->prefixes[i].addr, b->prefixes[i].plen, i + 1);
 	for (guint32 i = 0; i < BENCH_LOOKUPS; i++) {
 		guint8 *r = b->random_addrs + (gsize)i * b->alen;
-		struct prefix any = {{0x20}, 3}; /* 2000::/3 */
+		struct bench_prefix any = {{0x20}, 3}; /* 2000::/3 */
 
 		if (b->family == 4)
 			any.plen = 0;
 		addr_inside(&s, &any, b->alen, r);
 		hit += rfm_lpm_lookup(t, r, NULL) != 0;
-		addr_inside(&s, &b->prefixes[rng_below(&s, b->n)], b->alen,
+		addr_inside(&s, &b->prefixes[bench_rng_below(&s, b->n)], b->alen,
 			    b->inside_addrs + (gsize)i * b->alen);
 	}
 	b->covered = (double)hit / BENCH_LOOKUPS;
@@ -362,8 +235,8 @@ static void memory_child(const struct bench_table *b, int fd)
 		live[i] = i;
 	for (guint round = 0; round < BENCH_CHURN_ROUNDS; round++) {
 		for (guint32 k = 0; k < per_round && next < b->n + b->nextra; k++) {
-			guint32 j = rng_below(&s, b->n);
-			const struct prefix *p = &b->prefixes[live[j]];
+			guint32 j = bench_rng_below(&s, b->n);
+			const struct bench_prefix *p = &b->prefixes[live[j]];
 
 			rfm_lpm_remove(t, p->addr, p->plen);
 			live[j] = next++;
@@ -425,7 +298,8 @@ static const char *const variant_names[V_MAX] = {
 
 static volatile guint64 sink;
 
-static double time_insert(const struct bench_table *b, const struct prefix *p, struct rfm_lpm *t)
+static double time_insert(const struct bench_table *b, const struct bench_prefix *p,
+			  struct rfm_lpm *t)
 {
 	struct stopwatch w = stopwatch_start();
 

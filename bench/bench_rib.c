@@ -77,6 +77,7 @@
 
 #include "lpm.h"
 #include "bench_util.h"
+#include "prefix_gen.h"
 #include "rib.h"
 
 #define BENCH_MIN_REPS	   5
@@ -98,27 +99,6 @@
 
 /* --- generator ------------------------------------------------------------ */
 
-/* splitmix64: fast, and the same sequence everywhere for a seed. */
-static guint64 rng_next(guint64 *s)
-{
-	guint64 z = (*s += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-static guint32 rng_below(guint64 *s, guint32 n)
-{
-	return (guint32)(((rng_next(s) >> 32) * n) >> 32);
-}
-
-static double rng_unit(guint64 *s)
-{
-	return (rng_next(s) >> 11) * 0x1.0p-53;
-}
-
-/* Zipf-like ranks 0..n-1: P(k) proportional to 1 / (k + 1)^s, by a CDF table. */
 struct zipf {
 	double *cdf; /* owned, n */
 	guint32 n;
@@ -138,7 +118,7 @@ static void zipf_init(struct zipf *z, guint32 n, double s)
 
 static guint32 zipf_draw(const struct zipf *z, guint64 *s)
 {
-	double u = rng_unit(s);
+	double u = bench_rng_unit(s);
 	guint32 lo = 0, hi = z->n - 1;
 
 	while (lo < hi) {
@@ -151,35 +131,6 @@ static guint32 zipf_draw(const struct zipf *z, guint64 *s)
 	}
 	return lo;
 }
-
-/* A length and its weight per 100,000 prefixes (as bench_lpm.c). */
-struct len_weight {
-	guint8 plen;
-	guint32 weight;
-};
-
-static const struct len_weight v4_lengths[] = {
-	{24, 62700}, {23, 9500}, {22, 11500}, {21, 4500}, {20, 4500}, {19, 3000},
-	{18, 1600},  {17, 1000}, {16, 1300},  {15, 120},  {14, 100},  {13, 80},
-	{12, 50},    {11, 30},	 {10, 10},    {9, 5},	  {8, 5},
-};
-
-static const struct len_weight v6_lengths[] = {
-	{48, 49500}, {44, 8000}, {40, 6000}, {36, 3000}, {32, 15000}, {29, 3000}, {47, 1500},
-	{46, 2000},  {45, 1000}, {42, 1500}, {41, 500},	 {43, 500},   {38, 1000}, {39, 500},
-	{37, 500},   {35, 1000}, {34, 1000}, {33, 1000}, {31, 500},   {30, 500},  {28, 500},
-	{56, 1000},  {64, 500},	 {24, 300},  {20, 200},
-};
-
-/* RIR blocks for IPv6 allocations: first 16 bits, length, weight per 100. */
-static const struct {
-	guint16 top;
-	guint8 plen;
-	guint8 weight;
-} v6_blocks[] = {
-	{0x2a00, 12, 35}, {0x2600, 12, 25}, {0x2400, 12, 25},
-	{0x2800, 12, 10}, {0x2001, 16, 4},  {0x2c00, 12, 1},
-};
 
 /* AS path lengths 2..8 and their weights per 100. */
 static const guint8 path_len_weights[] = {0, 0, 8, 25, 30, 20, 10, 5, 2};
@@ -202,80 +153,6 @@ struct bench_table {
 	guint8 *random4, *inside4, *random6, *inside6; /* BENCH_LOOKUPS addresses each */
 	double covered4, covered6; /* share of random addresses the table covers */
 };
-
-static guint8 pick_len(guint64 *s, const struct len_weight *w, gsize n)
-{
-	guint32 r = rng_below(s, 100000);
-
-	for (gsize i = 0; i < n; i++) {
-		if (r < w[i].weight)
-			return w[i].plen;
-		r -= w[i].weight;
-	}
-	return w[n - 1].plen;
-}
-
-static void fill_bits(guint64 *s, guint8 *a, guint from, guint to)
-{
-	for (guint b = from; b < to; b++) {
-		guint8 m = (guint8)(0x80 >> (b % 8));
-
-		a[b / 8] = (rng_next(s) & 1) ? a[b / 8] | m : a[b / 8] & ~m;
-	}
-}
-
-static void clear_from(guint8 *a, guint plen)
-{
-	for (guint b = plen; b < 128; b++)
-		a[b / 8] &= (guint8) ~(0x80 >> (b % 8));
-}
-
-static void gen_v4(guint64 *s, struct bench_route *r)
-{
-	guint32 v;
-
-	r->plen = pick_len(s, v4_lengths, G_N_ELEMENTS(v4_lengths));
-	do
-		v = (guint32)rng_next(s);
-	while ((v >> 24) < 1 || (v >> 24) > 223);
-	v = GUINT32_TO_BE(v);
-	memcpy(r->addr, &v, 4);
-	clear_from(r->addr, r->plen);
-}
-
-static void gen_v6_alloc(guint64 *s, struct bench_route *a)
-{
-	guint32 r = rng_below(s, 100), b = 0;
-
-	while (r >= v6_blocks[b].weight) {
-		r -= v6_blocks[b].weight;
-		b++;
-	}
-	memset(a, 0, sizeof(*a));
-	a->addr[0] = (guint8)(v6_blocks[b].top >> 8);
-	a->addr[1] = (guint8)v6_blocks[b].top;
-	a->plen = rng_below(s, 5) ? 32 : 29;
-	fill_bits(s, a->addr, v6_blocks[b].plen, a->plen);
-}
-
-static void gen_v6(guint64 *s, const struct bench_route *allocs, struct bench_route *r)
-{
-	const struct bench_route *a;
-	struct bench_route place;
-
-	r->plen = pick_len(s, v6_lengths, G_N_ELEMENTS(v6_lengths));
-	if (r->plen < 29) {
-		gen_v6_alloc(s, &place);
-		a = &place;
-	} else {
-		do
-			a = &allocs[rng_below(s, BENCH_V6_ALLOCS)];
-		while (a->plen > r->plen);
-	}
-	memcpy(r->addr, a->addr, 16);
-	fill_bits(s, r->addr, a->plen, r->plen);
-	clear_from(r->addr, r->plen);
-}
 
 static guint route_hash(gconstpointer k)
 {
@@ -338,7 +215,7 @@ static void gen_attrs(struct bench_table *t, guint64 *s)
 		guint32 *path = paths + (gsize)p * 9;
 
 		do {
-			guint32 r = rng_below(s, 100), len = 2;
+			guint32 r = bench_rng_below(s, 100), len = 2;
 
 			while (r >= path_len_weights[len]) {
 				r -= path_len_weights[len];
@@ -348,9 +225,9 @@ static void gen_attrs(struct bench_table *t, guint64 *s)
 			path[1] = BENCH_PEER_AS;
 			for (guint32 k = 2; k < len; k++)
 				path[k] = private_asn(zipf_draw(&transit, s));
-			path[len] = private_asn(BENCH_TRANSITS + rng_below(s, BENCH_ORIGINS));
+			path[len] = private_asn(BENCH_TRANSITS + bench_rng_below(s, BENCH_ORIGINS));
 			/* Prepending: the origin (or a transit) repeated, 5 % of paths. */
-			if (len >= 4 && rng_below(s, 20) == 0)
+			if (len >= 4 && bench_rng_below(s, 20) == 0)
 				path[len - 1] = path[len];
 		} while (!g_hash_table_add(seen, path));
 	}
@@ -360,7 +237,7 @@ static void gen_attrs(struct bench_table *t, guint64 *s)
 	t->words = g_new(guint32, cap);
 	for (guint32 p = 0; p < BENCH_PATHS; p++) {
 		const guint32 *path = paths + (gsize)p * 9;
-		guint32 r = rng_below(s, 100);
+		guint32 r = bench_rng_below(s, 100);
 		struct rfm_rib_attrs base = {
 			.origin_as = path[path[0]],
 			.first_as = path[1],
@@ -372,15 +249,16 @@ static void gen_attrs(struct bench_table *t, guint64 *s)
 			.local_pref = r % 10   ? 100
 				      : r % 20 ? 80
 					       : 200,
-			.has_med = rng_below(s, 10) < 4,
+			.has_med = bench_rng_below(s, 10) < 4,
 			.as_path_count = (guint16)path[0],
 		};
-		guint32 ncomm = rng_below(s, 2) ? 1 + rng_below(s, 6) : 0;
-		bool large = rng_below(s, 20) == 0;
+		guint32 ncomm = bench_rng_below(s, 2) ? 1 + bench_rng_below(s, 6) : 0;
+		bool large = bench_rng_below(s, 20) == 0;
 
-		base.med = base.has_med
-				   ? (guint32[]){0, 10, 20, 50, 100, 200, 1000}[rng_below(s, 7)]
-				   : 0;
+		base.med =
+			base.has_med
+				? (guint32[]){0, 10, 20, 50, 100, 200, 1000}[bench_rng_below(s, 7)]
+				: 0;
 		for (guint v = 0; v < BENCH_VARIANTS; v++) {
 			struct rfm_rib_attrs *a = &t->attrs[(gsize)p * BENCH_VARIANTS + v];
 			guint32 *w = t->words + nwords;
@@ -432,18 +310,18 @@ static void gen_lookup_addrs(guint64 *s, const struct bench_table *t, int versio
 		rfm_lpm_insert(lpm, t->routes[index[i]].addr, t->routes[index[i]].plen, i + 1);
 	for (guint32 i = 0; i < BENCH_LOOKUPS; i++) {
 		guint8 a[16] = {0};
-		const struct bench_route *r = &t->routes[index[rng_below(s, n)]];
+		const struct bench_route *r = &t->routes[index[bench_rng_below(s, n)]];
 
 		if (version == 4) {
-			fill_bits(s, a, 0, 32);
+			bench_fill_bits(s, a, 0, 32);
 		} else {
 			a[0] = 0x20;
-			fill_bits(s, a, 3, 128);
+			bench_fill_bits(s, a, 3, 128);
 		}
 		memcpy(rnd + (gsize)i * alen, a, alen);
 		hit += rfm_lpm_lookup(lpm, a, NULL) != 0;
 		memcpy(a, r->addr, 16);
-		fill_bits(s, a, r->plen, 8 * alen);
+		bench_fill_bits(s, a, r->plen, 8 * alen);
 		memcpy(inside + (gsize)i * alen, a, alen);
 	}
 	*covered = (double)hit / BENCH_LOOKUPS;
@@ -453,7 +331,7 @@ static void gen_lookup_addrs(guint64 *s, const struct bench_table *t, int versio
 static void table_build(struct bench_table *t, guint32 seed, guint32 n4, guint32 n6)
 {
 	g_autoptr(GHashTable) seen = g_hash_table_new(route_hash, route_equal);
-	g_autofree struct bench_route *allocs = g_new0(struct bench_route, BENCH_V6_ALLOCS);
+	g_autofree struct bench_prefix *allocs = g_new0(struct bench_prefix, BENCH_V6_ALLOCS);
 	guint64 s = seed;
 	struct zipf paths;
 	g_autofree guint8 *used = g_new0(guint8, BENCH_PATHS);
@@ -464,29 +342,33 @@ static void table_build(struct bench_table *t, guint32 seed, guint32 n4, guint32
 	t->routes = g_new0(struct bench_route, t->n);
 	gen_attrs(t, &s);
 	for (guint32 i = 0; i < BENCH_V6_ALLOCS; i++)
-		gen_v6_alloc(&s, &allocs[i]);
+		bench_gen_v6_alloc(&s, &allocs[i]);
 	zipf_init(&paths, BENCH_PATHS, 0.7);
 	for (guint32 i = 0; i < t->n; i++) {
 		struct bench_route *r = &t->routes[i];
 		guint32 p = zipf_draw(&paths, &s);
 
 		do {
-			memset(r->addr, 0, 16);
+			struct bench_prefix pfx;
+
 			r->version = i < n4 ? 4 : 6;
 			if (r->version == 4)
-				gen_v4(&s, r);
+				bench_gen_v4(&s, &pfx);
 			else
-				gen_v6(&s, allocs, r);
+				bench_gen_v6(&s, allocs, BENCH_V6_ALLOCS, &pfx);
+			memcpy(r->addr, pfx.addr, 16);
+			r->plen = pfx.plen;
 		} while (!g_hash_table_add(seen, r));
 		/* Three routes in four take their path's base attributes. */
-		r->attr = p * BENCH_VARIANTS + (rng_below(&s, 4) ? 0 : 1 + rng_below(&s, 3));
+		r->attr = p * BENCH_VARIANTS +
+			  (bench_rng_below(&s, 4) ? 0 : 1 + bench_rng_below(&s, 3));
 		t->paths_used += !used[p];
 		used[p] = 1;
 	}
 	g_free(paths.cdf);
 	/* Random order, the families mixed (Fisher-Yates). */
 	for (guint32 i = t->n - 1; i > 0; i--) {
-		guint32 j = rng_below(&s, i + 1);
+		guint32 j = bench_rng_below(&s, i + 1);
 		struct bench_route tmp = t->routes[i];
 
 		t->routes[i] = t->routes[j];

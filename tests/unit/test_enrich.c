@@ -24,10 +24,10 @@
 #include <string.h>
 
 #include <glib.h>
-#include <glib/gstdio.h>
 
 #include "enrich.h"
 #include "geoip.h"
+#include "mmdb_fixtures.h"
 #include "rib.h"
 
 /* Where mkmmdb.pl wrote the MMDB files, or NULL without the writer; set in main(). */
@@ -439,57 +439,19 @@ static void test_follows_rib(void)
 
 /* --- fixtures --------------------------------------------------------------- */
 
-static void rm_rf(const char *dir)
-{
-	g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
-	const char *name;
-
-	if (!d)
-		return;
-	while ((name = g_dir_read_name(d))) {
-		g_autofree char *p = g_build_filename(dir, name, NULL);
-
-		g_assert_cmpint(g_unlink(p), ==, 0);
-	}
-	g_assert_cmpint(g_rmdir(dir), ==, 0);
-}
-
-/* Build the MMDB files into fixtures; false (with why) when the writer module is missing. */
-static bool make_fixtures(char **why)
-{
-	const char *probe[] = {"perl", "-MMaxMind::DB::Writer::Tree", "-e", "1", NULL};
-	const char *make[] = {"perl", RFM_MKMMDB, fixtures, NULL};
-	g_autoptr(GError) error = NULL;
-	g_autofree char *err = NULL;
-	int status = 0;
-
-	if (!g_spawn_sync(NULL, (char **)probe, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL,
-			  &status, &error) ||
-	    !g_spawn_check_wait_status(status, NULL)) {
-		*why = g_strdup_printf("MMDB set-ups skipped: perl with MaxMind::DB::Writer::Tree "
-				       "is needed (Debian: libmaxmind-db-writer-perl)%s%s",
-				       error ? ": " : "", error ? error->message : "");
-		return false;
-	}
-	g_assert_true(g_spawn_sync(NULL, (char **)make, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL,
-				   &err, &status, &error));
-	g_assert_no_error(error);
-	if (!g_spawn_check_wait_status(status, NULL))
-		g_error("%s failed: %s", RFM_MKMMDB, err);
-	return true;
-}
-
 int main(int argc, char **argv)
 {
 	g_autoptr(GError) error = NULL;
+	g_autofree char *why = NULL;
 	int rc;
 
 	g_test_init(&argc, &argv, NULL);
 	fixtures = g_dir_make_tmp("rfm-enrich-fixtures-XXXXXX", &error);
 	g_assert_no_error(error);
-	if (!make_fixtures(&skip_why)) {
+	if (!mmdb_fixtures_make(RFM_MKMMDB, fixtures, &why)) {
+		skip_why = g_strconcat("MMDB set-ups skipped: ", why, NULL);
 		g_printerr("%s\n", skip_why);
-		rm_rf(fixtures);
+		mmdb_fixtures_rm_rf(fixtures);
 		g_clear_pointer(&fixtures, g_free);
 	}
 	g_test_add_func("/enrich/rib-only", test_rib_only);
@@ -498,7 +460,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/enrich/follows-rib", test_follows_rib);
 	rc = g_test_run();
 	if (fixtures)
-		rm_rf(fixtures);
+		mmdb_fixtures_rm_rf(fixtures);
 	g_free(fixtures);
 	g_free(skip_why);
 	return rc;

@@ -15,6 +15,7 @@
 #include <glib/gstdio.h>
 
 #include "geoip.h"
+#include "mmdb_fixtures.h"
 
 #define EPOCH1	    1700000000u /* build_epoch of the v1 files */
 #define EPOCH2	    (EPOCH1 + 86400u)
@@ -38,21 +39,6 @@ static char *read_fixture(const char *name, gsize *len)
 	g_assert_true(g_file_get_contents(path, &data, len, &error));
 	g_assert_no_error(error);
 	return data;
-}
-
-static void rm_rf(const char *dir)
-{
-	g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
-	const char *name;
-
-	if (!d)
-		return;
-	while ((name = g_dir_read_name(d))) {
-		g_autofree char *p = g_build_filename(dir, name, NULL);
-
-		g_assert_cmpint(g_unlink(p), ==, 0);
-	}
-	g_assert_cmpint(g_rmdir(dir), ==, 0);
 }
 
 static char *work_dir(void)
@@ -488,7 +474,7 @@ static void test_open_errors(void)
 	g_assert_false(db_stats(g, RFM_GEOIP_CITY).configured);
 	rfm_geoip_free(g);
 	rfm_geoip_free(NULL);
-	rm_rf(dir);
+	mmdb_fixtures_rm_rf(dir);
 }
 
 /* ---- reopening ---- */
@@ -531,7 +517,7 @@ static void test_reload_rename(void)
 	g_assert_true(rfm_geoip_reload(g));
 	g_assert_cmpuint(db_stats(g, RFM_GEOIP_ASN).reloads_ok, ==, 2);
 	rfm_geoip_free(g);
-	rm_rf(dir);
+	mmdb_fixtures_rm_rf(dir);
 }
 
 /* The file monitor sees a file renamed into place. */
@@ -555,7 +541,7 @@ static void test_monitor_rename(void)
 	g_assert_cmpuint(db_stats(g, RFM_GEOIP_CITY).reloads_ok, ==, 0);
 	g_assert_cmpuint(db_stats(g, RFM_GEOIP_CITY).build_epoch, ==, EPOCH1);
 	rfm_geoip_free(g);
-	rm_rf(dir);
+	mmdb_fixtures_rm_rf(dir);
 }
 
 /*
@@ -590,7 +576,7 @@ static void test_monitor_in_place(void)
 	g_assert_cmpuint(db_stats(g, RFM_GEOIP_CITY).reloads_failed, ==, 1);
 	g_assert_cmpuint(db_stats(g, RFM_GEOIP_CITY).build_epoch, ==, EPOCH2);
 	rfm_geoip_free(g);
-	rm_rf(dir);
+	mmdb_fixtures_rm_rf(dir);
 }
 
 /* Corrupt replacements keep the old data, are counted, and logged once. */
@@ -646,7 +632,7 @@ static void test_corrupt(void)
 	g_assert_cmpuint(st.reloads_failed, ==, 4);
 	g_assert_cmpuint(st.build_epoch, ==, EPOCH2);
 	rfm_geoip_free(g);
-	rm_rf(dir);
+	mmdb_fixtures_rm_rf(dir);
 }
 
 /* A valid MMDB file without the expected fields, or of the wrong type, is refused on reopen. */
@@ -675,7 +661,7 @@ static void test_reload_refused(void)
 	g_assert_cmpuint(db_stats(g, RFM_GEOIP_ASN).reloads_failed, ==, 1);
 	g_assert_cmpuint(db_stats(g, RFM_GEOIP_CITY).reloads_failed, ==, 1);
 	rfm_geoip_free(g);
-	rm_rf(dir);
+	mmdb_fixtures_rm_rf(dir);
 }
 
 /* A removed file leaves the loaded database in service without a failure. */
@@ -697,32 +683,7 @@ static void test_removed(void)
 	g_assert_cmpuint(db_stats(g, RFM_GEOIP_ASN).reloads_failed, ==, 1);
 	g_assert_cmpuint(asn_of(g, "192.0.2.1"), ==, 64496);
 	rfm_geoip_free(g);
-	rm_rf(dir);
-}
-
-/* Build the MMDB files; false (with why) when the writer module is missing. */
-static bool make_fixtures(char **why)
-{
-	const char *probe[] = {"perl", "-MMaxMind::DB::Writer::Tree", "-e", "1", NULL};
-	const char *make[] = {"perl", RFM_MKMMDB, fixtures, NULL};
-	g_autoptr(GError) error = NULL;
-	g_autofree char *err = NULL;
-	int status = 0;
-
-	if (!g_spawn_sync(NULL, (char **)probe, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL,
-			  &status, &error) ||
-	    !g_spawn_check_wait_status(status, NULL)) {
-		*why = g_strdup_printf("perl with MaxMind::DB::Writer::Tree is needed "
-				       "(Debian: libmaxmind-db-writer-perl)%s%s",
-				       error ? ": " : "", error ? error->message : "");
-		return false;
-	}
-	g_assert_true(g_spawn_sync(NULL, (char **)make, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL,
-				   &err, &status, &error));
-	g_assert_no_error(error);
-	if (!g_spawn_check_wait_status(status, NULL))
-		g_error("%s failed: %s", RFM_MKMMDB, err);
-	return true;
+	mmdb_fixtures_rm_rf(dir);
 }
 
 int main(int argc, char **argv)
@@ -734,9 +695,9 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	fixtures = g_dir_make_tmp("rfm-geoip-fixtures-XXXXXX", &error);
 	g_assert_no_error(error);
-	if (!make_fixtures(&why)) {
+	if (!mmdb_fixtures_make(RFM_MKMMDB, fixtures, &why)) {
 		g_printerr("SKIP: %s\n", why);
-		rm_rf(fixtures);
+		mmdb_fixtures_rm_rf(fixtures);
 		g_free(fixtures);
 		return 77;
 	}
@@ -755,7 +716,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/geoip/monitor/rename", test_monitor_rename);
 	g_test_add_func("/geoip/monitor/in-place", test_monitor_in_place);
 	rc = g_test_run();
-	rm_rf(fixtures);
+	mmdb_fixtures_rm_rf(fixtures);
 	g_free(fixtures);
 	return rc;
 }

@@ -15,6 +15,7 @@
 #include <glib.h>
 
 #include "flow_table.h"
+#include "seed_runs.h"
 
 #define TCP_FIN 0x01
 #define TCP_SYN 0x02
@@ -1643,8 +1644,18 @@ struct diff_totals {
 };
 
 /* One random run; false on a difference. */
-static bool diff_run(guint32 seed, bool trace, enum diff_feed feed, struct diff_totals *tot)
+/* DOC: what differential() hands each run of seed_runs(). */
+struct diff_job {
+	enum diff_feed feed;
+	struct diff_totals tot;
+};
+
+static bool diff_run(guint32 seed, bool trace, void *user_data)
 {
+	struct diff_job *job = user_data;
+	enum diff_feed feed = job->feed;
+	struct diff_totals *tot = &job->tot;
+
 	g_autofree struct rfm_flow_batch *batch = g_new0(struct rfm_flow_batch, 1);
 	guint32 packet_share = feed == DIFF_BATCH ? 970 : 800; /* per 1000 steps */
 	struct rfm_flow_table_options o = {0};
@@ -1774,46 +1785,31 @@ static bool diff_run(guint32 seed, bool trace, enum diff_feed feed, struct diff_
 	return ok;
 }
 
-static guint32 env_uint(const char *name, guint32 def)
-{
-	const char *v = g_getenv(name);
-
-	return v && *v ? (guint32)g_ascii_strtoull(v, NULL, 10) : def;
-}
-
 static void differential(enum diff_feed feed, const char *path)
 {
-	guint32 base = env_uint("RFM_TEST_SEED", 0);
-	guint32 runs = env_uint("RFM_TEST_RUNS", DIFF_RUNS);
+	guint32 runs = seed_runs_env("RFM_TEST_RUNS", DIFF_RUNS);
 	gint64 t0 = g_get_monotonic_time();
-	struct diff_totals tot;
+	struct diff_job job = {.feed = feed};
 
-	memset(&tot, 0, sizeof(tot));
-
-	for (guint32 i = 0; i < runs; i++) {
-		if (!diff_run(base + i, runs == 1, feed, &tot)) {
-			g_printerr("replay: RFM_TEST_SEED=%u RFM_TEST_RUNS=1 %s -p %s\n", base + i,
-				   g_get_prgname(), path);
-			g_test_fail();
-			return;
-		}
-	}
-	g_test_message(
-		"%u runs x %u steps in %.2f s; %" G_GUINT64_FORMAT " packets, %" G_GUINT64_FORMAT
-		" left in the batch; records idle %" G_GUINT64_FORMAT " active %" G_GUINT64_FORMAT
-		" eof %" G_GUINT64_FORMAT " forced %" G_GUINT64_FORMAT
-		" resources %" G_GUINT64_FORMAT,
-		runs, DIFF_STEPS, (g_get_monotonic_time() - t0) / 1e6, tot.packets, tot.queued,
-		tot.ended[RFM_END_IDLE], tot.ended[RFM_END_ACTIVE], tot.ended[RFM_END_EOF],
-		tot.ended[RFM_END_FORCED], tot.ended[RFM_END_RESOURCES]);
+	if (!seed_runs(path, 0, DIFF_RUNS, diff_run, &job))
+		return;
+	g_test_message("%u runs x %u steps in %.2f s; %" G_GUINT64_FORMAT
+		       " packets, %" G_GUINT64_FORMAT
+		       " left in the batch; records idle %" G_GUINT64_FORMAT
+		       " active %" G_GUINT64_FORMAT " eof %" G_GUINT64_FORMAT
+		       " forced %" G_GUINT64_FORMAT " resources %" G_GUINT64_FORMAT,
+		       runs, DIFF_STEPS, (g_get_monotonic_time() - t0) / 1e6, job.tot.packets,
+		       job.tot.queued, job.tot.ended[RFM_END_IDLE], job.tot.ended[RFM_END_ACTIVE],
+		       job.tot.ended[RFM_END_EOF], job.tot.ended[RFM_END_FORCED],
+		       job.tot.ended[RFM_END_RESOURCES]);
 	if (runs < DIFF_RUNS)
 		return;
 	/* The random streams must reach every end reason, or they test little. */
 	for (int r = RFM_END_IDLE; r < RFM_END_MAX; r++)
-		g_assert_cmpuint(tot.ended[r], >, 100);
+		g_assert_cmpuint(job.tot.ended[r], >, 100);
 	/* And a batched run must batch: most packets wait for a later one. */
 	if (feed == DIFF_BATCH)
-		g_assert_cmpuint(tot.queued, >, tot.packets * 3 / 4);
+		g_assert_cmpuint(job.tot.queued, >, job.tot.packets * 3 / 4);
 }
 
 static void test_differential(void)

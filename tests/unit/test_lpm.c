@@ -20,6 +20,7 @@
 
 /* Compiled here rather than linked: rfm_core's lpm.o then stays out of the link. */
 #include "lpm.c"
+#include "seed_runs.h"
 
 /* Random runs of 1000..4000 operations; fewer under AddressSanitizer, about 5x slower. */
 #ifdef __SANITIZE_ADDRESS__
@@ -1031,8 +1032,10 @@ static bool check_resume(struct rfm_lpm *t, GArray *ref, struct gen *g, struct c
 	return true;
 }
 
-static bool diff_run(guint32 seed, bool trace, guint *ops)
+static bool diff_run(guint32 seed, bool trace, void *user_data)
 {
+	guint *ops = user_data;
+
 	g_autoptr(GArray) ref = g_array_new(FALSE, TRUE, sizeof(struct ref_entry));
 	struct gen g = {.rand = g_rand_new_with_seed(seed)};
 	struct cursor cursor = {.valid = false};
@@ -1135,30 +1138,14 @@ static bool diff_run(guint32 seed, bool trace, guint *ops)
 	return ok;
 }
 
-static guint32 env_uint(const char *name, guint32 def)
-{
-	const char *v = g_getenv(name);
-
-	return v && *v ? (guint32)g_ascii_strtoull(v, NULL, 10) : def;
-}
-
 static void test_differential(void)
 {
-	guint32 base = env_uint("RFM_TEST_SEED", g_test_rand_int());
-	guint32 runs = env_uint("RFM_TEST_RUNS", DIFF_RUNS);
 	gint64 t0 = g_get_monotonic_time();
+	guint32 runs = seed_runs_env("RFM_TEST_RUNS", DIFF_RUNS);
 	guint ops = 0;
 
-	g_test_message("RFM_TEST_SEED=%u", base);
-	for (guint32 i = 0; i < runs; i++) {
-		if (!diff_run(base + i, runs == 1, &ops)) {
-			g_printerr("replay: RFM_TEST_SEED=%u RFM_TEST_RUNS=1 %s -p "
-				   "/lpm/differential\n",
-				   base + i, g_get_prgname());
-			g_test_fail();
-			return;
-		}
-	}
+	if (!seed_runs("/lpm/differential", g_test_rand_int(), DIFF_RUNS, diff_run, &ops))
+		return;
 	g_test_message("%u runs, %u operations in %.2f s", runs, ops,
 		       (g_get_monotonic_time() - t0) / 1e6);
 }

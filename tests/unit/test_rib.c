@@ -32,6 +32,7 @@
 #include <glib.h>
 
 #include "rib.h"
+#include "seed_runs.h"
 
 #define MAX_FX_PEERS 16
 #define MAX_PATH     16
@@ -2344,8 +2345,10 @@ static bool diff_step(struct diff *d)
 	return true;
 }
 
-static bool diff_run(guint32 seed, bool trace, guint *ops)
+static bool diff_run(guint32 seed, bool trace, void *user_data)
 {
+	guint *ops = user_data;
+
 	static const guint32 route_limits[] = {G_MAXUINT32, G_MAXUINT32, 4, 12};
 	static const guint32 peer_limits[] = {1024, 1024, 8, 5};
 	static const guint32 sweep_steps[] = {0, 1, 2, 3, 7};
@@ -2411,30 +2414,14 @@ static bool diff_run(guint32 seed, bool trace, guint *ops)
 	return ok;
 }
 
-static guint32 env_uint(const char *name, guint32 def)
-{
-	const char *v = g_getenv(name);
-
-	return v && *v ? (guint32)g_ascii_strtoull(v, NULL, 10) : def;
-}
-
 static void test_differential(void)
 {
-	guint32 base = env_uint("RFM_TEST_SEED", g_test_rand_int());
-	guint32 runs = env_uint("RFM_TEST_RUNS", DIFF_RUNS);
 	gint64 t0 = g_get_monotonic_time();
+	guint32 runs = seed_runs_env("RFM_TEST_RUNS", DIFF_RUNS);
 	guint ops = 0;
 
-	g_test_message("RFM_TEST_SEED=%u", base);
-	for (guint32 i = 0; i < runs; i++) {
-		if (!diff_run(base + i, runs == 1, &ops)) {
-			g_printerr("replay: RFM_TEST_SEED=%u RFM_TEST_RUNS=1 %s -p "
-				   "/rib/differential\n",
-				   base + i, g_get_prgname());
-			g_test_fail();
-			return;
-		}
-	}
+	if (!seed_runs("/rib/differential", g_test_rand_int(), DIFF_RUNS, diff_run, &ops))
+		return;
 	g_test_message("%u runs, %u operations in %.2f s", runs, ops,
 		       (g_get_monotonic_time() - t0) / 1e6);
 }

@@ -397,18 +397,25 @@ static const struct path_case {
 	{"64501 64501 64501 64496", 64496, 64501, 4}, /* prepends count */
 };
 
+/* Parse a 4-octet UPDATE for 192.0.2.0/24 whose AS_PATH is path (readable form) into u. */
+static void parse_path(const char *path, struct rfm_bgp_update *u)
+{
+	g_autoptr(GByteArray) a = attrs_basic(path, 4, "192.0.2.254");
+	g_autoptr(GByteArray) nlri = g_byte_array_new();
+
+	put_prefix(nlri, "192.0.2.0/24", -1);
+	g_autoptr(GByteArray) m = update_build(NULL, a, nlri);
+	g_test_message("path \"%s\"", path);
+	g_assert_true(parse(m, &caps4, u, NULL));
+}
+
 static void test_path_helpers(void)
 {
 	for (gsize i = 0; i < G_N_ELEMENTS(path_cases); i++) {
 		const struct path_case *c = &path_cases[i];
-		g_autoptr(GByteArray) a = attrs_basic(c->path, 4, "192.0.2.254");
-		g_autoptr(GByteArray) nlri = g_byte_array_new();
 		struct rfm_bgp_update u = RFM_BGP_UPDATE_INIT;
 
-		put_prefix(nlri, "192.0.2.0/24", -1);
-		g_autoptr(GByteArray) m = update_build(NULL, a, nlri);
-		g_test_message("path \"%s\"", c->path);
-		g_assert_true(parse(m, &caps4, &u, NULL));
+		parse_path(c->path, &u);
 		g_assert_true(u.attrs.present & RFM_BGP_HAS_AS_PATH);
 		g_autofree char *s = rfm_bgp_as_path_str(&u.attrs.as_path);
 		g_assert_cmpstr(s, ==, c->path);
@@ -437,14 +444,9 @@ static void test_strip_first(void)
 {
 	for (gsize i = 0; i < G_N_ELEMENTS(strip_cases); i++) {
 		const struct strip_case *c = &strip_cases[i];
-		g_autoptr(GByteArray) a = attrs_basic(c->path, 4, "192.0.2.254");
-		g_autoptr(GByteArray) nlri = g_byte_array_new();
 		struct rfm_bgp_update u = RFM_BGP_UPDATE_INIT;
 
-		put_prefix(nlri, "192.0.2.0/24", -1);
-		g_autoptr(GByteArray) m = update_build(NULL, a, nlri);
-		g_test_message("path \"%s\"", c->path);
-		g_assert_true(parse(m, &caps4, &u, NULL));
+		parse_path(c->path, &u);
 		g_assert_cmpint(rfm_bgp_as_path_strip_first(&u.attrs.as_path, 64502), ==,
 				c->stripped);
 		g_autofree char *s = rfm_bgp_as_path_str(&u.attrs.as_path);

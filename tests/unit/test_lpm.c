@@ -897,9 +897,28 @@ static gint entry_cmp(gconstpointer a, gconstpointer b)
 	return c ? c : (int)x->plen - (int)y->plen;
 }
 
+/* Entry i of a list, NULL past its end. */
+static const struct ref_entry *entry_at(GArray *list, gint i)
+{
+	return (guint)i < list->len ? &g_array_index(list, struct ref_entry, i) : NULL;
+}
+
+/* The first index where two entry lists differ (prefix, value or length); -1 if equal. */
+static gint entries_differ(GArray *got, GArray *want)
+{
+	for (guint i = 0; i < MAX(got->len, want->len); i++) {
+		const struct ref_entry *a = entry_at(got, (gint)i), *b = entry_at(want, (gint)i);
+
+		if (!a || !b || entry_cmp(a, b) || a->value != b->value)
+			return (gint)i;
+	}
+	return -1;
+}
+
 /* Everything the table can say about its content equals the reference. */
 static bool check_all(struct rfm_lpm *t, GArray *ref, struct gen *g, const char *when)
 {
+	gint diff;
 	g_autoptr(GArray) got = g_array_new(FALSE, TRUE, sizeof(struct ref_entry));
 	g_autoptr(GArray) want = g_array_copy(ref);
 	g_autofree char *bad = shape_check(t);
@@ -916,22 +935,15 @@ static bool check_all(struct rfm_lpm *t, GArray *ref, struct gen *g, const char 
 	/* foreach goes in walk order: the reference sorted, without sorting what it gives. */
 	rfm_lpm_foreach(t, collect_entry, &(struct entries){got, g->alen});
 	g_array_sort(want, entry_cmp);
-	for (guint i = 0; i < MAX(got->len, want->len); i++) {
-		struct ref_entry *a =
-			i < got->len ? &g_array_index(got, struct ref_entry, i) : NULL;
-		struct ref_entry *b =
-			i < want->len ? &g_array_index(want, struct ref_entry, i) : NULL;
+	diff = entries_differ(got, want);
+	if (diff >= 0) {
+		const struct ref_entry *a = entry_at(got, diff), *b = entry_at(want, diff);
+		g_autofree char *sa = a ? prefix_str(g->family, a->addr, a->plen) : NULL;
+		g_autofree char *sb = b ? prefix_str(g->family, b->addr, b->plen) : NULL;
 
-		if (a && b && !entry_cmp(a, b) && a->value == b->value)
-			continue;
-		{
-			g_autofree char *sa = a ? prefix_str(g->family, a->addr, a->plen) : NULL;
-			g_autofree char *sb = b ? prefix_str(g->family, b->addr, b->plen) : NULL;
-
-			g_printerr("%s: foreach #%u: table %s = %u, reference %s = %u\n", when, i,
-				   sa ? sa : "(none)", a ? a->value : 0, sb ? sb : "(none)",
-				   b ? b->value : 0);
-		}
+		g_printerr("%s: foreach #%d: table %s = %u, reference %s = %u\n", when, diff,
+			   sa ? sa : "(none)", a ? a->value : 0, sb ? sb : "(none)",
+			   b ? b->value : 0);
 		return false;
 	}
 	/* The same in batches of random size, each resumed after the last prefix seen. */
@@ -955,16 +967,11 @@ static bool check_all(struct rfm_lpm *t, GArray *ref, struct gen *g, const char 
 		if (n < max)
 			break;
 	}
-	for (guint i = 0; i < MAX(got->len, want->len); i++) {
-		struct ref_entry *a =
-			i < got->len ? &g_array_index(got, struct ref_entry, i) : NULL;
-		struct ref_entry *b =
-			i < want->len ? &g_array_index(want, struct ref_entry, i) : NULL;
-
-		if (a && b && !entry_cmp(a, b) && a->value == b->value)
-			continue;
-		g_printerr("%s: walk in batches #%u differs (%s)\n", when, i,
-			   a && b ? "prefix or value" : "length");
+	diff = entries_differ(got, want);
+	if (diff >= 0) {
+		g_printerr("%s: walk in batches #%d differs (%s)\n", when, diff,
+			   entry_at(got, diff) && entry_at(want, diff) ? "prefix or value"
+								       : "length");
 		return false;
 	}
 	for (guint i = 0; i < ref->len; i++) {

@@ -235,23 +235,15 @@ static void on_flow_close(guint32 tag, void *user_data)
 	rfm_rollup_release(a->rollup, tag);
 }
 
-/* The rollup labels of prometheus.labels (validated names). */
+/* The rollup labels of prometheus.labels (validated names), by rollup.c's own names. */
 static guint32 rollup_labels(char *const *names)
 {
-	static const struct {
-		const char *name;
-		guint32 bit;
-	} map[] = {
-		{"src_asn", RFM_ROLLUP_SRC_ASN},	 {"dst_asn", RFM_ROLLUP_DST_ASN},
-		{"src_country", RFM_ROLLUP_SRC_COUNTRY}, {"dst_country", RFM_ROLLUP_DST_COUNTRY},
-		{"src_city", RFM_ROLLUP_SRC_CITY},	 {"dst_city", RFM_ROLLUP_DST_CITY},
-	};
 	guint32 bits = 0;
 
 	for (guint i = 0; names && names[i]; i++)
-		for (guint k = 0; k < G_N_ELEMENTS(map); k++)
-			if (!strcmp(names[i], map[k].name))
-				bits |= map[k].bit;
+		for (guint32 bit = 1; bit & RFM_ROLLUP_LABELS_ALL; bit <<= 1)
+			if (!g_strcmp0(names[i], rfm_rollup_label_name(bit)))
+				bits |= bit;
 	return bits;
 }
 

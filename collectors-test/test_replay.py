@@ -67,8 +67,7 @@ def decode(rfm, src, work):
     pcap = os.path.join(work, "ref.pcap")
     subprocess.run([PY, os.path.join(src, "mkcapture.py"), pcap], check=True, capture_output=True)
     prim = os.path.join(top, "templates", "pmacct-primitives.lst")
-    custom = [ln.split("=", 1)[1].split()[0] for ln in open(prim)
-              if ln.startswith("name=")]
+    custom = list(enterprise_elements(top).values())
     nf_ipfix = C.Nfcapd(work, "nfcapd-ipfix")
     na_ipfix = C.Nfacctd(work, "nfacctd-ipfix", primitives=prim, custom=custom)
     sink = C.UdpFileSink(work, "sink-ipfix")
@@ -125,7 +124,7 @@ def decode(rfm, src, work):
     C.check(p.returncode == 0, "ipfixDump reads rfm's messages", p.stderr[-500:])
     check_enterprise("ipfixDump", [d for d in dump if "sourceIPv4Address" in d
                                    or "sourceIPv6Address" in d], want)
-    check_enterprise_pmacct(na_ipfix.records(), want, custom)
+    check_enterprise_pmacct(na_ipfix.records(), want)
 
 
 def icmp_blind(recs):
@@ -142,9 +141,9 @@ ASN_SOURCE = {None: 0, "none": 0, "rib": 1, "mmdb": 2}
 
 
 def enterprise_elements(top):
-    """{element name: (rfm JSON key, pmacct primitive)} from the shipped files:
+    """{element name: rfm JSON key} from the shipped files:
     templates/rfm-elements.xml (ids, names) and pmacct-primitives.lst, whose
-    primitive names are rfm's JSON keys."""
+    primitive names are rfm's JSON keys (so also the pmacct primitive)."""
     import xml.etree.ElementTree as ET
     ns = "{http://www.iana.org/assignments}"
     root = ET.parse(os.path.join(top, "templates", "rfm-elements.xml")).getroot()
@@ -155,7 +154,7 @@ def enterprise_elements(top):
     for ln in open(os.path.join(top, "templates", "pmacct-primitives.lst")):
         if ln.startswith("name="):
             parts = dict(p.split("=", 1) for p in ln.split() if "=" in p)
-            out[id2name[parts["field_type"].split(":")[1]]] = (parts["name"], parts["name"])
+            out[id2name[parts["field_type"].split(":")[1]]] = parts["name"]
     return out
 
 
@@ -190,7 +189,7 @@ def check_enterprise(name, dicts, want):
         if w is None:
             continue
         matched += 1
-        for el, (js, _) in els.items():
+        for el, js in els.items():
             seen += 1
             if el not in d:
                 bad += 1
@@ -210,7 +209,7 @@ def check_enterprise(name, dicts, want):
             f"equal to rfm's", f"{bad} of {seen} values differ; {matched}/{len(want)} records matched")
 
 
-def check_enterprise_pmacct(recs, want, custom):
+def check_enterprise_pmacct(recs, want):
     top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     els = enterprise_elements(top)
     want_by = {}
@@ -222,14 +221,14 @@ def check_enterprise_pmacct(recs, want, custom):
         if not w:
             continue
         matched += 1
-        for js, prim in els.values():
+        for js in els.values():  # each primitive is named as rfm's JSON key
             seen += 1
-            got = r["raw"].get(prim)
+            got = r["raw"].get(js)
             got = "" if got is None else str(got)
             if got != expected_value(w, js):
                 bad += 1
                 if bad < 5:
-                    C.log(f"  nfacctd: {prim}: got {got!r} want {expected_value(w, js)!r}")
+                    C.log(f"  nfacctd: {js}: got {got!r} want {expected_value(w, js)!r}")
     C.check(matched == len(want) and bad == 0,
             f"nfacctd: enterprise primitives of {matched} records equal rfm's ({seen} values)",
             f"{bad} differ; {matched}/{len(want)} records matched")
